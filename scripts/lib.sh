@@ -1,0 +1,73 @@
+# shellcheck shell=bash
+# Shared settings for the project's scripts. Sourced, never executed.
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export REPO_ROOT
+
+# Everything built or downloaded for tests lives outside the repository, so that a fresh clone on the
+# same machine reuses it (Go/cargo caches, built binaries, the venv, generated test content).
+P2P_DRAGONFLY_CACHE=${P2P_DRAGONFLY_CACHE:-/var/cache/p2p-dragonfly}
+export P2P_DRAGONFLY_CACHE
+
+# Pinned tool versions (see README "Why these versions").
+COMPOSE_VERSION=v2.40.3
+export COMPOSE_VERSION
+
+log() { printf '\033[1m[%s] %s\033[0m\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf '\033[31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
+
+# Run a long command with its output in a log file, printing a heartbeat so CI shows progress.
+run_logged() {
+    local name=$1; shift
+    local logfile="$P2P_DRAGONFLY_CACHE/logs/$name.log"
+    mkdir -p "$(dirname "$logfile")"
+    local start=$SECONDS
+    log "$name: started (log: $logfile)"
+    "$@" >"$logfile" 2>&1 &
+    local pid=$!
+    local next=$((SECONDS + 30))
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 1
+        if [ $SECONDS -ge $next ] && kill -0 "$pid" 2>/dev/null; then
+            log "$name: still running ($((SECONDS - start)) s): $(tail -n 1 "$logfile" | cut -c1-120)"
+            next=$((SECONDS + 30))
+        fi
+    done
+    if ! wait "$pid"; then
+        tail -n 40 "$logfile" >&2
+        die "$name failed after $((SECONDS - start)) s (full log: $logfile)"
+    fi
+    log "$name: done in $((SECONDS - start)) s"
+}
+
+go_env() {
+    export GOMODCACHE="$P2P_DRAGONFLY_CACHE/go/mod"
+    export GOCACHE="$P2P_DRAGONFLY_CACHE/go/build"
+    export CGO_ENABLED=0
+    export PATH="/usr/local/go/bin:$HOME/.cargo/bin:$PATH"
+}
+
+venv_activate() {
+    # shellcheck disable=SC1091
+    . "$REPO_ROOT/.venv/bin/activate"
+    # community.docker comes with the `ansible` package inside the venv; the collection under test
+    # is linked into a collections tree of its own so that ansible-test sees the required layout.
+    export ANSIBLE_COLLECTIONS_PATH="$P2P_DRAGONFLY_CACHE/collections:$VIRTUAL_ENV/lib/python3.11/site-packages"
+}
+
+# Ansible finds the collection under test through a link from a collections tree to this checkout.
+link_collection() {
+    local root="$P2P_DRAGONFLY_CACHE/collections/ansible_collections/p2p"
+    mkdir -p "$root"
+    ln -sfn "$REPO_ROOT" "$root/dragonfly"
+}
+
+# ansible-test resolves symlinks and insists on a real .../ansible_collections/<ns>/<name> path:
+# give it a copy of the checkout (what git tracks plus new files, without build outputs).
+copy_collection_for_ansible_test() {
+    local dest="$P2P_DRAGONFLY_CACHE/ansible-test/ansible_collections/p2p/dragonfly"
+    mkdir -p "$dest"
+    rsync -a --delete --exclude .venv --exclude .git --exclude '__pycache__' --exclude '*.tar.gz' \
+        --exclude tests/output "$REPO_ROOT/" "$dest/"
+    printf '%s\n' "$dest"
+}
