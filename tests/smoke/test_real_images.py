@@ -118,12 +118,18 @@ def stack(tmp_path_factory):
     render_configs(workdir, env["SMOKE_DB_PASSWORD"], env["SMOKE_REDIS_PASSWORD"])
     compose(env, "down", "--volumes", "--remove-orphans")
     try:
-        compose(env, "up", "--detach", "--wait", "--wait-timeout", "300")
+        # dfdaemon exits when the manager knows no active scheduler yet: start it only once the
+        # scheduler has registered (the roles deploy in the same order).
+        compose(env, "up", "--detach", "--wait", "--wait-timeout", "300",
+                "mariadb", "redis", "manager", "scheduler", "registry")
+        manager = "http://127.0.0.1:%s" % published_port(env, "manager", 8080)
+        jwt = http("POST", manager + "/api/v1/users/signin", body={"name": "root", "password": "dragonfly"})["token"]
+        wait_for_preheat_scheduler(manager, jwt)
+        compose(env, "up", "--detach", "--wait", "--wait-timeout", "300", "seed-client")
         registry = "http://127.0.0.1:%s" % published_port(env, "registry", 5000)
         subprocess.run(["python3", os.path.join(REPO, "tests/images/content.py"), "push",
                         os.path.join(CACHE, "content"), registry], check=True)
-        yield {"workdir": workdir, "content": content, "env": env,
-               "manager": "http://127.0.0.1:%s" % published_port(env, "manager", 8080)}
+        yield {"workdir": workdir, "content": content, "env": env, "manager": manager}
     finally:
         subprocess.run(["docker", "compose", "-f", os.path.join(HERE, "compose.yaml"), "logs", "--no-color",
                         "--tail", "200"], env=env, stdout=open(os.path.join(workdir, "compose.log"), "w"),
@@ -184,8 +190,7 @@ def sha256_of(path):
 
 def test_preheat_lands_in_the_seed_cache_byte_exact(stack):
     manager = stack["manager"]
-    jwt, pat = sign_in_and_create_pat(manager)
-    wait_for_preheat_scheduler(manager, jwt)
+    _, pat = sign_in_and_create_pat(manager)
 
     repo, tag = IMAGE.rsplit(":", 1)
     body = {"type": "preheat", "scheduler_cluster_ids": [1], "args": {
