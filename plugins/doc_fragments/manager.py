@@ -1,0 +1,45 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, p2p.dragonfly contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    # Connection to the Dragonfly manager REST API; the argument spec is
+    # plugins/module_utils/_api.py manager_argument_spec().
+    DOCUMENTATION = r"""
+options:
+  manager_url:
+    description:
+      - Base URL of the Dragonfly manager REST API, V(http://host[:port]) or V(https://host[:port]) without a path, for example
+        V(http://manager.example.com:8080). The manager listens on port V(8080) by default.
+      - If not set, the value of the E(DRAGONFLY_MANAGER_URL) environment variable (on the host the module runs on) is used.
+      - The requests are sent from the host the module runs on; use C(delegate_to) to send them from elsewhere.
+    type: str
+    required: true
+  token:
+    description:
+      - Personal access token for the manager's open API (C(/oapi/v1)), sent as a bearer token in the C(Authorization) header.
+      - It needs the scope V(job) for jobs. M(p2p.dragonfly.personal_access_token) creates one.
+      - If not set, the value of the E(DRAGONFLY_TOKEN) environment variable is used.
+    type: str
+  validate_certs:
+    description:
+      - Whether to verify the manager's TLS certificate when O(manager_url) uses V(https).
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for one HTTP request to the manager.
+    type: int
+    default: 30
+notes:
+  - Use C(module_defaults) with the group C(group/p2p.dragonfly.dragonfly) to set O(manager_url) and O(token) once for every
+    module of the collection.
+  - Answers HTTP 429 (rate limited) are retried three times with back-off (2, 4 and 8 seconds, or what C(Retry-After) says);
+    GET requests that fail to connect are retried twice.
+"""

@@ -1,0 +1,527 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, p2p.dragonfly contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The one HTTP client of this collection for the Dragonfly manager REST API.
+
+Behaviour checked against d7y.io/dragonfly/v2 v2.5.0 (``manager/router/router.go``,
+``manager/handlers``, ``manager/middlewares``, ``manager/types``, ``manager/service``):
+
+* ``POST /api/v1/users/signin`` (gin-jwt ``LoginHandler``) answers ``{"token", "expire"}``; a wrong
+  name or password *and* a body that fails validation (name 3-10, password 8-20 characters,
+  ``types.SignInRequest``) both answer 401 ``{"message": "Unauthorized"}``.
+* ``POST /api/v1/users/:id/reset_password`` needs no JWT, only the old password: 401 wrong old
+  password (bcrypt mismatch), 404 unknown user (``record not found``), 422 validation.
+* ``/api/v1/...`` needs the JWT (``Authorization: Bearer``) and RBAC; RBAC refusals are 401 too.
+* ``/oapi/v1/jobs`` and ``/oapi/v1/clusters`` take a personal access token: 401 unknown token,
+  403 inactive, expired or missing scope (``middlewares/personal_access_token.go``).
+* Lists take ``page`` and ``per_page`` (1..10000000, default 10) and answer a bare JSON array;
+  the total only shows in the ``Link`` header, so pages are read until a short one.
+* Errors are ``{"message": ...}`` (``middlewares/error.go``, gin-jwt, RBAC), ``{"errors": ...}``
+  (binding validation, 422) or plain text (``rate limit exceeded``, 429). Duplicate unique keys
+  answer 409, unknown rows 404, anything else 500 with the Go error text.
+* Job creation is rate limited per scheduler cluster (``middlewares/ratelimiter.go``); the limiter
+  also refuses, with the same 429, cluster ids it does not know (refreshed every 3 minutes) and
+  any Redis failure (``internal/ratelimiter/job_ratelimiter.go``).
+
+Secrets (the personal access token, the JWT, passwords, job credentials) never appear in an
+exception message: requests are never echoed and every message is scrubbed before it is raised.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+import json
+import re
+import time
+
+from urllib.parse import urlencode, urlparse
+
+from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.urls import fetch_url
+
+
+DEFAULT_TIMEOUT = 30
+
+ROOT_USER_NAME = 'root'
+ROOT_USER_ID = 1
+# Created by manager/permission/rbac/rbac.go on the first start.
+DEFAULT_ROOT_PASSWORD = 'dragonfly'
+
+# manager/types/user.go SignInRequest / ResetPasswordRequest binding rules (characters).
+USER_NAME_LENGTH = (3, 10)
+PASSWORD_LENGTH = (8, 20)
+
+# manager/types/persional_access_token.go
+PAT_SCOPES = ('job', 'cluster')
+PAT_STATE_ACTIVE = 'active'
+
+PAGE_SIZE = 100
+MAX_PAGES = 1000
+
+RATE_LIMIT_RETRIES = 3
+RATE_LIMIT_FIRST_DELAY = 2
+MAX_RETRY_AFTER = 60
+CONNECTION_RETRIES = 2
+CONNECTION_RETRY_DELAY = 1
+
+MANAGER_URL_EXAMPLE = 'http://manager.example.com:8080'
+REDACTED = '********'
+_SERVER_MESSAGE_MAX = 500
+
+_RFC3339_RE = re.compile(
+    r'^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:?\d{2})?$'
+)
+
+_AUTH_AUTO = 'auto'
+_AUTH_TOKEN = 'token'
+_AUTH_JWT = 'jwt'
+
+
+def manager_argument_spec():
+    """Connection options shared by every module (doc fragment ``p2p.dragonfly.manager``)."""
+    return dict(
+        manager_url=dict(type='str', required=True, fallback=(env_fallback, ['DRAGONFLY_MANAGER_URL'])),
+        token=dict(type='str', no_log=True, fallback=(env_fallback, ['DRAGONFLY_TOKEN'])),
+        validate_certs=dict(type='bool', default=True),
+        timeout=dict(type='int', default=DEFAULT_TIMEOUT),
+    )
+
+
+class ManagerAPIError(Exception):
+    """Every failure of the client; ``str()`` says what failed and what to do, without secrets."""
+
+    def __init__(self, message, status=None, method=None, path=None, server_message=None):
+        super(ManagerAPIError, self).__init__(message)
+        self.message = message
+        self.status = status
+        self.method = method
+        self.path = path
+        self.server_message = server_message
+
+
+def validate_manager_url(url):
+    """Return ``scheme://host[:port]`` or raise: the manager serves its API at the root."""
+    if not url or not url.strip():
+        raise ManagerAPIError(
+            'manager_url is empty: set option manager_url (or DRAGONFLY_MANAGER_URL) to the manager REST address, '
+            f'for example {MANAGER_URL_EXAMPLE}'
+        )
+    parsed = urlparse(url.strip())
+    if '@' in parsed.netloc:
+        # Never echo the value: it holds credentials.
+        raise ManagerAPIError('manager_url must not contain credentials (user:password@): the manager API uses tokens')
+    try:
+        port_ok = parsed.port is None or 0 < parsed.port < 65536
+    except ValueError:
+        port_ok = False
+    if (parsed.scheme not in ('http', 'https') or not parsed.hostname or not port_ok
+            or parsed.path not in ('', '/') or parsed.params or parsed.query or parsed.fragment):
+        raise ManagerAPIError(
+            f'manager_url must be http(s)://host[:port] without a path, for example {MANAGER_URL_EXAMPLE} '
+            f'(the manager REST port is 8080 by default); got {url!r}'
+        )
+    return f'{parsed.scheme}://{parsed.netloc}'
+
+
+def check_length(label, value, limits, secret=False):
+    """Raise unless ``value`` has between ``limits`` characters (the manager's binding rules)."""
+    low, high = limits
+    length = len(value or '')
+    if low <= length <= high:
+        return
+    shown = f'has {length} characters' if secret else f'{value!r} has {length} characters'
+    raise ManagerAPIError(f'{label} must be {low}-{high} characters long for the Dragonfly manager; the given one {shown}')
+
+
+def format_rfc3339(moment):
+    """UTC RFC 3339 with a ``Z``, as Go's ``time.Time`` JSON decoding expects."""
+    return moment.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def parse_rfc3339(text):
+    """Parse the manager's timestamps (Go RFC 3339, nanoseconds, any offset); ``None`` if unreadable."""
+    match = _RFC3339_RE.match(text or '')
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    zone = datetime.timezone.utc
+    if offset and offset not in ('Z', 'z'):
+        sign = -1 if offset[0] == '-' else 1
+        digits = offset[1:].replace(':', '')
+        zone = datetime.timezone(sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    try:
+        return datetime.datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second),
+            int((fraction or '0')[:6].ljust(6, '0')), tzinfo=zone,
+        )
+    except ValueError:
+        return None
+
+
+def _sleep(seconds):
+    time.sleep(seconds)
+
+
+def _is_timeout(reason):
+    return 'timed out' in (reason or '').lower()
+
+
+def _decode(raw):
+    text = to_text(raw or b'', errors='surrogate_or_replace')
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _server_message(payload):
+    if isinstance(payload, dict):
+        for key in ('message', 'errors', 'error'):
+            if payload.get(key):
+                message = payload[key]
+                break
+        else:
+            return None
+    elif isinstance(payload, str):
+        message = payload
+    else:
+        return None
+    message = ' '.join(to_text(message).split())
+    if len(message) > _SERVER_MESSAGE_MAX:
+        message = message[:_SERVER_MESSAGE_MAX] + '...'
+    return message
+
+
+def _server_error_hint(server_message):
+    if server_message and 'candidate schedulers not found' in server_message:
+        return ('no active scheduler with the preheat feature: is the scheduler running with job.enable and Redis, '
+                'and does GET /api/v1/schedulers?state=active list it in the requested scheduler cluster?')
+    return "the manager failed internally: read the manager's log (docker logs of the manager container)"
+
+
+def _job_secrets(body):
+    args = body.get('args') if isinstance(body, dict) else None
+    if not isinstance(args, dict):
+        return []
+    secrets = [args.get('password')]
+    if isinstance(args.get('headers'), dict):
+        secrets.extend(args['headers'].values())
+    return [secret for secret in secrets if isinstance(secret, str)]
+
+
+class ManagerClient(object):
+    """Talks to one manager with ``fetch_url``; JSON in, decoded JSON (or text) out.
+
+    TLS verification follows the module's ``validate_certs`` option: ``fetch_url`` reads it from
+    ``module.params``.
+    """
+
+    def __init__(self, module, base_url, token=None, timeout=DEFAULT_TIMEOUT, rate_limit_retries=RATE_LIMIT_RETRIES):
+        self.module = module
+        self.base_url = validate_manager_url(base_url)
+        if timeout is None or timeout < 1:
+            raise ManagerAPIError(f'timeout must be at least 1 second, got {timeout!r}')
+        self.timeout = timeout
+        self.rate_limit_retries = rate_limit_retries
+        self.token = token or None
+        self._jwt = None
+        self._signed_in_as = None
+        self._secrets = set()
+        self._remember_secret(self.token)
+
+    def __repr__(self):
+        return f'ManagerClient({self.base_url!r})'
+
+    @classmethod
+    def from_module(cls, module):
+        params = module.params
+        return cls(
+            module,
+            params.get('manager_url'),
+            token=params.get('token'),
+            timeout=params.get('timeout', DEFAULT_TIMEOUT),
+        )
+
+    # --- transport -------------------------------------------------------------------------
+
+    def request(self, method, path, body=None, auth=_AUTH_AUTO, query=None, hints=None):
+        """Send one API call and return the decoded answer, or raise ``ManagerAPIError``.
+
+        ``auth``: ``'auto'`` (PAT for ``/oapi/``, JWT for ``/api/``), ``'token'``, ``'jwt'`` or ``None``.
+        ``hints`` maps HTTP statuses to the advice of this particular call.
+        """
+        method = method.upper()
+        auth = self._resolve_auth(auth, path)
+        headers = {'Accept': 'application/json'}
+        if auth == _AUTH_TOKEN:
+            if not self.token:
+                raise ManagerAPIError(
+                    f'{method} {path} needs a personal access token: set option token (or DRAGONFLY_TOKEN); '
+                    'p2p.dragonfly.personal_access_token creates one', method=method, path=path)
+            headers['Authorization'] = 'Bearer ' + self.token
+        elif auth == _AUTH_JWT:
+            if not self._jwt:
+                raise ManagerAPIError(f'{method} {path} needs a signed-in manager user: call sign_in() first', method=method, path=path)
+            headers['Authorization'] = 'Bearer ' + self._jwt
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            headers['Content-Type'] = 'application/json'
+        url = self.base_url + path
+        if query:
+            url += '?' + urlencode([(key, value) for key, value in query.items() if value is not None])
+
+        rate_limited = 0
+        reconnects = 0
+        while True:
+            status, payload, info, reason = self._send(method, url, data, headers)
+            if status == 429 and rate_limited < self.rate_limit_retries:
+                _sleep(self._rate_limit_delay(rate_limited, info))
+                rate_limited += 1
+                continue
+            # Only GETs are safe to resend when we cannot know whether the manager saw them;
+            # a timeout already cost the caller a full `timeout`, so it is not repeated.
+            if status == -1 and method == 'GET' and reconnects < CONNECTION_RETRIES and not _is_timeout(reason):
+                reconnects += 1
+                _sleep(CONNECTION_RETRY_DELAY * reconnects)
+                continue
+            break
+        if 200 <= status < 300:
+            return payload
+        raise self._error(method, path, status, payload, reason, auth, hints or {}, rate_limited + 1)
+
+    def _send(self, method, url, data, headers):
+        response, info = fetch_url(
+            self.module, url, data=data, headers=headers, method=method, timeout=self.timeout,
+            # Our Authorization header must not compete with ~/.netrc credentials.
+            use_netrc=False,
+        )
+        status = info.get('status')
+        if status is None:
+            status = -1
+        raw = None
+        if 200 <= status < 300 and response is not None:
+            try:
+                raw = response.read()
+            except (AttributeError, TypeError, OSError):
+                raw = None
+        if raw is None:
+            raw = info.get('body') or b''
+        return status, _decode(raw), info, to_text(info.get('msg') or '')
+
+    @staticmethod
+    def _resolve_auth(auth, path):
+        if auth != _AUTH_AUTO:
+            return auth or None
+        if path.startswith('/oapi/'):
+            return _AUTH_TOKEN
+        if path.startswith('/api/'):
+            return _AUTH_JWT
+        return None
+
+    @staticmethod
+    def _rate_limit_delay(attempt, info):
+        retry_after = info.get('retry-after')
+        try:
+            return min(max(float(retry_after), 0), MAX_RETRY_AFTER)
+        except (TypeError, ValueError):
+            return RATE_LIMIT_FIRST_DELAY * (2 ** attempt)
+
+    def _remember_secret(self, value):
+        if isinstance(value, str) and value:
+            self._secrets.add(value)
+
+    def _redact(self, text):
+        if not text:
+            return text
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def _error(self, method, path, status, payload, reason, auth, hints, attempts):
+        server = self._redact(_server_message(payload))
+        where = f'{method} {path}'
+        if status == -1:
+            reason = self._redact(reason)
+            if _is_timeout(reason):
+                message = (f'manager unreachable at {self.base_url}: no answer to {where} within {self.timeout}s: '
+                           'raise option timeout, or check the manager and the network')
+                if method != 'GET':
+                    message += f'; the manager may still have carried out the {method}'
+            else:
+                message = (f'manager unreachable at {self.base_url}: {reason} ({where}). Check manager_url '
+                           '(or DRAGONFLY_MANAGER_URL), that the manager is running, and that its REST port '
+                           '(8080 by default) is reachable from the host the module runs on')
+        else:
+            advice = hints.get(status) or self._default_advice(status, path, auth, server, attempts)
+            shown = f' ({server})' if server else ''
+            message = f'{where} failed with HTTP {status}{shown}: {advice}'
+        return ManagerAPIError(self._redact(message), status=status, method=method, path=path, server_message=server)
+
+    def _default_advice(self, status, path, auth, server, attempts):
+        if status == 401:
+            if auth == _AUTH_TOKEN:
+                return ('the token was rejected: check option token (or DRAGONFLY_TOKEN); it must be the value of an '
+                        'existing personal access token')
+            if auth == _AUTH_JWT:
+                return (f"the manager refused the session of user '{self._signed_in_as}': the user lacks the permission "
+                        '(only the root role may change objects) or the session expired')
+            return 'the manager requires authentication for this call'
+        if status == 403:
+            return ('the token is inactive, expired or lacking scope `job` (the scope /oapi/v1/jobs needs): '
+                    'ensure it with p2p.dragonfly.personal_access_token')
+        if status == 404:
+            return 'the object does not exist'
+        if status == 409:
+            return 'an object with the same unique name already exists'
+        if status == 422:
+            return "the manager rejected the request as invalid (see its message)"
+        if status == 429:
+            return (f'rate limited by the manager, still after {attempts} attempts: the job_rate_limit of the scheduler '
+                    'cluster is used up, retry later or raise it. Dragonfly manager v2.5.0 also answers 429 for a '
+                    'scheduler cluster id its rate limiter does not know (a wrong id, or a cluster created less than '
+                    '3 minutes ago) and when the limiter cannot reach Redis: check scheduler_cluster_ids')
+        if status >= 500:
+            return _server_error_hint(server)
+        if 300 <= status < 400:
+            return ('unexpected redirect: the manager redirects unknown paths to its web console; is manager_url the '
+                    'REST address of a Dragonfly manager 2.5?')
+        return 'unexpected answer from the manager'
+
+    def _unexpected(self, method, path, what):
+        return ManagerAPIError(
+            f'{method} {path} answered without {what}: is {self.base_url} the REST address of a Dragonfly manager 2.5?',
+            method=method, path=path)
+
+    def _get_all(self, path, query):
+        items = []
+        for page in range(1, MAX_PAGES + 1):
+            page_query = dict(query)
+            page_query.update(page=page, per_page=PAGE_SIZE)
+            rows = self.request('GET', path, query=page_query)
+            if not isinstance(rows, list):
+                raise self._unexpected('GET', path, 'a JSON list')
+            items.extend(rows)
+            if len(rows) < PAGE_SIZE:
+                return items
+        raise ManagerAPIError(f'GET {path} still returned full pages after {MAX_PAGES} pages of {PAGE_SIZE}: giving up',
+                              method='GET', path=path)
+
+    # --- users -----------------------------------------------------------------------------
+
+    def sign_in(self, name, password):
+        """Sign in and keep the JWT for ``/api/v1`` calls; returns the JWT."""
+        check_length('the user name', name, USER_NAME_LENGTH)
+        check_length(f'the password of user {name!r}', password, PASSWORD_LENGTH, secret=True)
+        self._remember_secret(password)
+        path = '/api/v1/users/signin'
+        payload = self.request('POST', path, body={'name': name, 'password': password}, auth=None,
+                               hints={401: f"wrong user name or password for user '{name}'"})
+        token = payload.get('token') if isinstance(payload, dict) else None
+        if not isinstance(token, str) or not token:
+            raise self._unexpected('POST', path, 'a token')
+        self._remember_secret(token)
+        self._jwt = token
+        self._signed_in_as = name
+        return token
+
+    def reset_password(self, user_id, old_password, new_password):
+        """Change a password; the manager checks the old one (no JWT needed)."""
+        check_length('the old password', old_password, PASSWORD_LENGTH, secret=True)
+        check_length('the new password', new_password, PASSWORD_LENGTH, secret=True)
+        self._remember_secret(old_password)
+        self._remember_secret(new_password)
+        user_id = int(user_id)
+        self.request(
+            'POST', f'/api/v1/users/{user_id}/reset_password',
+            body={'old_password': old_password, 'new_password': new_password}, auth=None,
+            hints={401: f'the old password is wrong for user id {user_id}', 404: f'there is no user with id {user_id}'},
+        )
+
+    def get_user_by_name(self, name):
+        """The user row named ``name`` (needs ``sign_in``), or ``None``."""
+        path = '/api/v1/users'
+        rows = self.request('GET', path, query={'name': name, 'page': 1, 'per_page': PAGE_SIZE})
+        if not isinstance(rows, list):
+            raise self._unexpected('GET', path, 'a JSON list')
+        for row in rows:
+            if isinstance(row, dict) and row.get('name') == name:
+                return row
+        return None
+
+    # --- personal access tokens (need sign_in) ------------------------------------------------
+
+    def list_personal_access_tokens(self, user_id=None, state=None):
+        """Every personal access token (all pages), optionally of one user and/or state."""
+        rows = self._get_all('/api/v1/personal-access-tokens', {'user_id': user_id, 'state': state})
+        for row in rows:
+            if isinstance(row, dict):
+                self._remember_secret(row.get('token'))
+        return rows
+
+    def create_personal_access_token(self, name, user_id, scopes, expired_at, bio=''):
+        """Create a token; ``expired_at`` is a datetime or an RFC 3339 string. Returns the row with ``token``."""
+        if isinstance(expired_at, datetime.datetime):
+            expired_at = format_rfc3339(expired_at)
+        path = '/api/v1/personal-access-tokens'
+        body = {'name': name, 'bio': bio, 'scopes': list(scopes), 'expired_at': expired_at, 'user_id': int(user_id)}
+        row = self.request('POST', path, body=body, hints={
+            409: f"a personal access token named '{name}' already exists: names are unique across all users of the manager",
+            500: f'the manager could not store the token: does user id {user_id} exist? Its log has the database error',
+        })
+        if not isinstance(row, dict) or not row.get('token'):
+            raise self._unexpected('POST', path, 'the new token')
+        self._remember_secret(row['token'])
+        return row
+
+    def delete_personal_access_token(self, token_id):
+        token_id = int(token_id)
+        self.request('DELETE', f'/api/v1/personal-access-tokens/{token_id}',
+                     hints={404: f'personal access token id {token_id} does not exist (deleted meanwhile?)'})
+
+    # --- jobs, schedulers, health --------------------------------------------------------------
+
+    def _jobs_endpoint(self):
+        # The open API takes the PAT; a signed-in user may use the console API instead.
+        if self.token:
+            return '/oapi/v1/jobs', _AUTH_TOKEN
+        if self._jwt:
+            return '/api/v1/jobs', _AUTH_JWT
+        raise ManagerAPIError('jobs need a personal access token: set option token (or DRAGONFLY_TOKEN); '
+                              'p2p.dragonfly.personal_access_token creates one')
+
+    def create_job(self, body):
+        """``POST .../jobs``; 429 is retried with back-off. Returns the job row."""
+        path, auth = self._jobs_endpoint()
+        for secret in _job_secrets(body):
+            self._remember_secret(secret)
+        job = self.request('POST', path, body=body, auth=auth)
+        if not isinstance(job, dict):
+            raise self._unexpected('POST', path, 'a job')
+        return job
+
+    def get_job(self, job_id):
+        path, auth = self._jobs_endpoint()
+        job_id = int(job_id)
+        job = self.request('GET', f'{path}/{job_id}', auth=auth, hints={404: f'job {job_id} does not exist'})
+        if not isinstance(job, dict):
+            raise self._unexpected('GET', f'{path}/{job_id}', 'a job')
+        return job
+
+    def list_schedulers(self, scheduler_cluster_id=None, state=None):
+        """Schedulers (all pages); needs ``sign_in``: the open API has no scheduler endpoint."""
+        if not self._jwt:
+            raise ManagerAPIError('listing schedulers needs a signed-in manager user (sign_in): the manager serves '
+                                  '/api/v1/schedulers to users, not to personal access tokens')
+        return self._get_all('/api/v1/schedulers', {'scheduler_cluster_id': scheduler_cluster_id, 'state': state})
+
+    def healthy(self):
+        """``True`` when ``GET /healthy`` answers 200; raises otherwise."""
+        self.request('GET', '/healthy', auth=None)
+        return True
