@@ -31,7 +31,8 @@ gate_sanity() {
 gate_units() {
     local copy
     copy=$(copy_collection_for_ansible_test)
-    (cd "$copy" && python -m pytest -p no:cacheprovider tests/unit -q)
+    # The copy's ansible_collections/ parent must be importable: tests import ansible_collections.p2p.dragonfly.
+    (cd "$copy" && PYTHONPATH="$(cd ../../.. && pwd)" python -m pytest -p no:cacheprovider tests/unit -q)
 }
 
 gate_changelog() { antsibull-changelog lint; }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): the roles' cold converge of the all-in-one stack vs a plain
+# `docker compose up --wait` of the same compose projects, and the idempotent re-run.
+# Targets (issue 4): converge within 1.3x of plain compose; idempotent re-run under 15 s.
+#   benchmarks/converge.sh        (after scripts/test.sh images; uses the molecule inventory)
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/../scripts/lib.sh"
+venv_activate
+link_collection
+cd "$REPO_ROOT"
+INVENTORY=extensions/molecule/default/inventory.yml
+BASE=/opt/dragonfly-molecule
+export ANSIBLE_NOCOLOR=1
+
+playbook() { ansible-playbook -i "$INVENTORY" "$@" >/tmp/bench-playbook.log 2>&1 || { tail -30 /tmp/bench-playbook.log; exit 1; }; }
+now() { date +%s.%N; }
+elapsed() { python3 -c "print(f'{$2 - $1:.1f}')"; }
+
+ansible-playbook -i "$INVENTORY" extensions/molecule/default/prepare.yml >/dev/null
+playbook extensions/molecule/default/destroy.yml
+
+t0=$(now); playbook playbooks/site.yml; t1=$(now)
+cold=$(elapsed "$t0" "$t1")
+t0=$(now); playbook playbooks/site.yml; t1=$(now)
+rerun=$(elapsed "$t0" "$t1")
+
+# The same compose projects, brought up by plain compose from a copy of what the roles rendered.
+plain_dir=$(mktemp -d)
+cp -a "$BASE/." "$plain_dir/"
+playbook extensions/molecule/default/destroy.yml
+for project in manager scheduler seed-peer; do
+    rm -rf "${plain_dir:?}/$project/mariadb" "${plain_dir:?}/$project/redis" "${plain_dir:?}/$project/cache" "${plain_dir:?}/$project/log"
+    # The compose files name absolute host paths under $BASE: point them at the copy.
+    sed -i "s#$BASE#$plain_dir#g" "$plain_dir/$project/compose.yaml"
+done
+t0=$(now)
+for project in manager scheduler seed-peer; do
+    docker compose --project-directory "$plain_dir/$project" up --detach --wait --quiet-pull >/dev/null 2>&1
+done
+t1=$(now)
+plain=$(elapsed "$t0" "$t1")
+for project in seed-peer scheduler manager; do
+    docker compose --project-directory "$plain_dir/$project" down >/dev/null 2>&1
+done
+rm -rf "$plain_dir"
+
+ratio=$(python3 -c "print(f'{$cold / $plain:.2f}')")
+printf 'cold converge (roles):        %6s s\n' "$cold"
+printf 'plain docker compose up:      %6s s\n' "$plain"
+printf 'ratio roles/plain:            %6s   (target <= 1.3)\n' "$ratio"
+printf 'idempotent re-run (roles):    %6s s  (target < 15 s)\n' "$rerun"
