@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Test content for the Dragonfly stack: OCI images and plain files with known digests.
 
-    content.py generate DIR          write the content (deterministic, skipped when already there)
-    content.py push DIR REGISTRY     push the images into an OCI registry (http://host:port), idempotently
+    python3 content.py generate DIR          write the content (deterministic, skipped when already there)
+    python3 content.py push DIR REGISTRY     push the images into an OCI registry (http://host:port), idempotently
 
 The content is synthetic but real: tar layers of pseudo-random bytes (incompressible, so sizes mean
 what they say), image configs and manifests, and a manifest list (OCI index) for two platforms.
@@ -181,10 +180,9 @@ def _request(method, url, data=None, headers=None):
 
 
 def _push_blob(registry, repo, store, digest):
-    status, _, _ = _request("HEAD", "%s/v2/%s/blobs/%s" % (registry, repo, digest))
-    if status == 200:
+    if _request("HEAD", "%s/v2/%s/blobs/%s" % (registry, repo, digest))[0] == 200:
         return False
-    _, headers, _ = _request("POST", "%s/v2/%s/blobs/uploads/" % (registry, repo))
+    headers = _request("POST", "%s/v2/%s/blobs/uploads/" % (registry, repo))[1]
     location = headers["Location"]
     if location.startswith("/"):
         location = registry + location

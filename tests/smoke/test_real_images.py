@@ -190,7 +190,7 @@ def sha256_of(path):
 
 def test_preheat_lands_in_the_seed_cache_byte_exact(stack):
     manager = stack["manager"]
-    _, pat = sign_in_and_create_pat(manager)
+    pat = sign_in_and_create_pat(manager)[1]
 
     repo, tag = IMAGE.rsplit(":", 1)
     body = {"type": "preheat", "scheduler_cluster_ids": [1], "args": {
