@@ -21,41 +21,37 @@ SEED_PLAY = """
 COMMON = {"dragonfly_advertise_ip": "127.0.0.1", "dragonfly_seed_peer_manager_address": "127.0.0.1:65003"}
 
 
-def assert_nothing_changed(base_dir, project):
+def assert_nothing_changed(base_dir, project, containers_before):
     assert not os.path.exists(base_dir), "preflight failure left %s behind" % base_dir
-    assert docker_containers("com.docker.compose.project=" + project) == []
+    assert docker_containers("com.docker.compose.project=" + project) == containers_before
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"dragonfly_manager_image_tag": "latest"}, "is not pinned"),
-    ({"dragonfly_manager_image": "docker.io/dragonflyoss/manager", "dragonfly_manager_image_tag": "",
-      "dragonfly_release_set": "9.9.9"}, "is not a tested release set"),
-    ({"dragonfly_manager_admin_password": "short"}, "8-20 characters"),
-    ({"dragonfly_manager_database_bundled": False}, "needs dragonfly_manager_database_host"),
+MANAGER = (MANAGER_PLAY, "dragonfly-manager")
+SEED = (SEED_PLAY, "dragonfly-seed-peer")
+
+
+@pytest.mark.parametrize("role, bad, message", [
+    (MANAGER, {"dragonfly_manager_image_tag": "latest"}, "is not pinned"),
+    (MANAGER, {"dragonfly_manager_image": "docker.io/dragonflyoss/manager", "dragonfly_manager_image_tag": "",
+               "dragonfly_release_set": "9.9.9"}, "dragonfly_release_set must be one of: 2.5.0, 2.5.1"),
+    (MANAGER, {"dragonfly_manager_admin_password": "short"}, "8-20 characters"),
+    (MANAGER, {"dragonfly_manager_database_bundled": False}, "needs dragonfly_manager_database_host"),
+    (SEED, {"dragonfly_seed_peer_type": "weak"}, "only `super` seed peers receive preheats"),
+    (SEED, {"dragonfly_seed_peer_extra_config": {"seedPeer": {"type": "strong"}}}, "only `super` seed peers receive preheats"),
+    (SEED, {"dragonfly_seed_peer_extra_config": {"storage": {"dir": "/data/cache"}}}, "would live in"),
+    (SEED, {"dragonfly_seed_peer_extra_config": {"storage": {"keep": False}}}, "keep required"),
+    (SEED, {"dragonfly_seed_peer_image_tag": "latest"}, "is not pinned"),
+    (SEED, {"dragonfly_seed_peer_image": "dragonflyoss/client", "dragonfly_seed_peer_image_tag": "v1.4.0",
+            "dragonfly_seed_peer_cache_min_free_mb": 10 ** 9}, "below the required"),
 ])
-def test_manager_preflight_refuses(playbook_runner, tmp_path, bad, message):
+def test_preflight_refuses_and_changes_nothing(playbook_runner, tmp_path, role, bad, message):
+    play, project = role
     base = str(tmp_path / "base")
-    rc, out = playbook_runner(MANAGER_PLAY, extra_vars=dict(COMMON, dragonfly_base_dir=base, **bad))
+    before = docker_containers("com.docker.compose.project=" + project)
+    rc, out = playbook_runner(play, extra_vars=dict(COMMON, dragonfly_base_dir=base, **bad))
     assert rc != 0, out
     assert message in out, out
-    assert_nothing_changed(base, "dragonfly-manager")
-
-
-@pytest.mark.parametrize("bad, message", [
-    ({"dragonfly_seed_peer_type": "weak"}, "only `super` seed peers receive preheats"),
-    ({"dragonfly_seed_peer_extra_config": {"seedPeer": {"type": "strong"}}}, "only `super` seed peers receive preheats"),
-    ({"dragonfly_seed_peer_extra_config": {"storage": {"dir": "/data/cache"}}}, "would live in"),
-    ({"dragonfly_seed_peer_extra_config": {"storage": {"keep": False}}}, "keep required"),
-    ({"dragonfly_seed_peer_image_tag": "latest"}, "is not pinned"),
-    ({"dragonfly_seed_peer_image": "dragonflyoss/client", "dragonfly_seed_peer_image_tag": "v1.4.0",
-      "dragonfly_seed_peer_cache_min_free_mb": 10 ** 9}, "below the required"),
-])
-def test_seed_peer_preflight_refuses(playbook_runner, tmp_path, bad, message):
-    base = str(tmp_path / "base")
-    rc, out = playbook_runner(SEED_PLAY, extra_vars=dict(COMMON, dragonfly_base_dir=base, **bad))
-    assert rc != 0, out
-    assert message in out, out
-    assert_nothing_changed(base, "dragonfly-seed-peer")
+    assert_nothing_changed(base, project, before)
 
 
 def test_old_compose_plugin_is_refused(playbook_runner, tmp_path):
@@ -67,18 +63,20 @@ def test_old_compose_plugin_is_refused(playbook_runner, tmp_path):
     docker.write_text('#!/bin/sh\nif [ "$1 $2" = "compose version" ]; then echo 2.17.0; exit 0; fi\nexec %s "$@"\n' % real_docker)
     docker.chmod(docker.stat().st_mode | stat.S_IEXEC)
     base = str(tmp_path / "base")
+    before = docker_containers("com.docker.compose.project=dragonfly-manager")
     rc, out = playbook_runner(MANAGER_PLAY, extra_vars=dict(COMMON, dragonfly_base_dir=base),
                               env={"PATH": "%s:%s" % (fake_bin, os.environ["PATH"])})
     assert rc != 0, out
     assert "docker compose v2 plugin 2.18.0 or newer is required" in out and "found: 2.17.0" in out, out
-    assert_nothing_changed(base, "dragonfly-manager")
+    assert_nothing_changed(base, "dragonfly-manager", before)
 
 
 def test_valid_input_passes_preflight_and_check_mode_changes_nothing(playbook_runner, tmp_path):
     # The contrast to the refusals above: valid input passes every check, and check mode predicts
     # changes without making any.
     base = str(tmp_path / "base")
+    before = docker_containers("com.docker.compose.project=dragonfly-seed-peer")
     rc, out = playbook_runner(SEED_PLAY, extra_vars=dict(COMMON, dragonfly_base_dir=base), check=True)
     assert rc == 0, out
     assert "changed=0" not in out, out
-    assert_nothing_changed(base, "dragonfly-seed-peer")
+    assert_nothing_changed(base, "dragonfly-seed-peer", before)
