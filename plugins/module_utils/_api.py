@@ -13,7 +13,11 @@ Behaviour checked against d7y.io/dragonfly/v2 v2.5.0 (``manager/router/router.go
   ``types.SignInRequest``) both answer 401 ``{"message": "Unauthorized"}``.
 * ``POST /api/v1/users/:id/reset_password`` needs no JWT, only the old password: 401 wrong old
   password (bcrypt mismatch), 404 unknown user (``record not found``), 422 validation.
-* ``/api/v1/...`` needs the JWT (``Authorization: Bearer``) and RBAC; RBAC refusals are 401 too.
+* Both can refuse the right password for a few seconds: see ``ManagerClient._password_request``.
+* ``/api/v1/...`` needs the JWT (``Authorization: Bearer``) and RBAC; RBAC refusals are 401 too, with
+  the message ``permission deny`` (``middlewares/rbac.go``), while an expired or foreign JWT answers
+  401 ``Unauthorized`` (gin-jwt). Sessions last 14 days by default (``config/constants.go``
+  ``DefaultJWTTimeout``) and die when the manager's ``auth.jwt.key`` changes.
 * ``/oapi/v1/jobs`` and ``/oapi/v1/clusters`` take a personal access token: 401 unknown token,
   403 inactive, expired or missing scope (``middlewares/personal_access_token.go``).
 * Lists take ``page`` and ``per_page`` (1..10000000, default 10) and answer a bare JSON array;
@@ -61,6 +65,20 @@ PAT_STATE_ACTIVE = 'active'
 
 PAGE_SIZE = 100
 MAX_PAGES = 1000
+
+# manager/types/scheduler_feature.go, manager/models/scheduler.go, manager/models/peer.go,
+# pkg/types/types.go (HostType names).
+SCHEDULER_FEATURE_PREHEAT = 'preheat'
+STATE_ACTIVE = 'active'
+PEER_TYPE_SUPER = 'super'
+
+# How long a refused password is tried again before it counts as wrong: see _password_request.
+PASSWORD_CHECK_RETRIES = 7
+PASSWORD_CHECK_DELAY = 1
+# middlewares/rbac.go: the refusals that a new sign-in cannot cure.
+_RBAC_MESSAGES = ('permission deny', 'permission validate error!')
+# bcrypt.ErrHashTooShort, which middlewares/error.go answers with 500.
+_EMPTY_HASH_MESSAGE = 'hashedSecret too short'
 
 RATE_LIMIT_RETRIES = 3
 RATE_LIMIT_FIRST_DELAY = 2
@@ -199,10 +217,24 @@ def _server_message(payload):
 
 
 def _server_error_hint(server_message):
+    if server_message and _EMPTY_HASH_MESSAGE in server_message:
+        return ('the manager read the user from its query cache, which drops the password hash (Dragonfly manager '
+                f'v2.5.0), still after {PASSWORD_CHECK_RETRIES * PASSWORD_CHECK_DELAY}s of retries: try again later')
     if server_message and 'candidate schedulers not found' in server_message:
         return ('no active scheduler with the preheat feature: is the scheduler running with job.enable and Redis, '
                 'and does GET /api/v1/schedulers?state=active list it in the requested scheduler cluster?')
     return "the manager failed internally: read the manager's log (docker logs of the manager container)"
+
+
+def _stale_user_row(error):
+    """Whether a refused password check may come from the manager's cached user row (see _password_request)."""
+    if error.status == 401:
+        return True
+    return error.status == 500 and _EMPTY_HASH_MESSAGE in (error.server_message or '')
+
+
+def _rbac_refusal(error):
+    return (error.server_message or '').strip().lower() in _RBAC_MESSAGES
 
 
 def _job_secrets(body):
@@ -222,7 +254,7 @@ class ManagerClient(object):
     ``module.params``.
     """
 
-    def __init__(self, module, base_url, token=None, timeout=DEFAULT_TIMEOUT, rate_limit_retries=RATE_LIMIT_RETRIES):
+    def __init__(self, module, base_url, token=None, timeout=DEFAULT_TIMEOUT, rate_limit_retries=RATE_LIMIT_RETRIES, jwt=None):
         self.module = module
         self.base_url = validate_manager_url(base_url)
         if timeout is None or timeout < 1:
@@ -231,9 +263,14 @@ class ManagerClient(object):
         self.rate_limit_retries = rate_limit_retries
         self.token = token or None
         self._jwt = None
+        self._jwt_given = False
         self._signed_in_as = None
+        # (name, password) to sign in again with when the manager refuses the session.
+        self._credentials = None
         self._secrets = set()
         self._remember_secret(self.token)
+        if jwt:
+            self.use_jwt(jwt)
 
     def __repr__(self):
         return f'ManagerClient({self.base_url!r})'
@@ -255,9 +292,22 @@ class ManagerClient(object):
 
         ``auth``: ``'auto'`` (PAT for ``/oapi/``, JWT for ``/api/``), ``'token'``, ``'jwt'`` or ``None``.
         ``hints`` maps HTTP statuses to the advice of this particular call.
+
+        When the manager refuses the session (401 other than an RBAC refusal: the JWT expired, or the
+        manager's JWT key changed) and the client knows a password, it signs in once more and repeats
+        the call once.
         """
         method = method.upper()
         auth = self._resolve_auth(auth, path)
+        try:
+            return self._request(method, path, body, auth, query, hints)
+        except ManagerAPIError as exc:
+            if auth != _AUTH_JWT or exc.status != 401 or _rbac_refusal(exc) or not self._credentials:
+                raise
+        self.sign_in(*self._credentials)
+        return self._request(method, path, body, auth, query, hints)
+
+    def _request(self, method, path, body, auth, query, hints):
         headers = {'Accept': 'application/json'}
         if auth == _AUTH_TOKEN:
             if not self.token:
@@ -370,8 +420,7 @@ class ManagerClient(object):
                 return ('the token was rejected: check option token (or DRAGONFLY_TOKEN); it must be the value of an '
                         'existing personal access token')
             if auth == _AUTH_JWT:
-                return (f"the manager refused the session of user '{self._signed_in_as}': the user lacks the permission "
-                        '(only the root role may change objects) or the session expired')
+                return self._session_refused_advice(server)
             return 'the manager requires authentication for this call'
         if status == 403:
             return ('the token is inactive, expired or lacking scope `job` (the scope /oapi/v1/jobs needs): '
@@ -393,6 +442,18 @@ class ManagerClient(object):
             return ('unexpected redirect: the manager redirects unknown paths to its web console; is manager_url the '
                     'REST address of a Dragonfly manager 2.5?')
         return 'unexpected answer from the manager'
+
+    def _session_refused_advice(self, server):
+        who = f"user '{self._signed_in_as}'" if self._signed_in_as else 'the given JWT'
+        if (server or '').strip().lower() in _RBAC_MESSAGES:
+            return (f'the manager refused the session of {who}: the user lacks the permission (only the root role may '
+                    'change objects)')
+        if self._jwt_given and not self._credentials:
+            return ('the manager refused the given JWT: it expired (sessions last 14 days by default) or the manager\'s '
+                    'JWT key changed since it was issued. Set admin_password to sign in again, or pass a new JWT '
+                    '(p2p.dragonfly.user_password returns one)')
+        return (f'the manager refused the session of {who}, even right after signing in: did the manager restart with '
+                'another JWT key, or is manager_url a load balancer in front of managers with different keys?')
 
     def _unexpected(self, method, path, what):
         return ManagerAPIError(
@@ -421,15 +482,53 @@ class ManagerClient(object):
         check_length(f'the password of user {name!r}', password, PASSWORD_LENGTH, secret=True)
         self._remember_secret(password)
         path = '/api/v1/users/signin'
-        payload = self.request('POST', path, body={'name': name, 'password': password}, auth=None,
-                               hints={401: f"wrong user name or password for user '{name}'"})
+        payload = self._password_request(path, {'name': name, 'password': password},
+                                         hints={401: f"wrong user name or password for user '{name}'"})
         token = payload.get('token') if isinstance(payload, dict) else None
         if not isinstance(token, str) or not token:
             raise self._unexpected('POST', path, 'a token')
         self._remember_secret(token)
         self._jwt = token
+        self._jwt_given = False
         self._signed_in_as = name
+        self._credentials = (name, password)
         return token
+
+    def use_jwt(self, jwt, name=None, password=None):
+        """Use an existing session (a JWT from ``sign_in``, for example of another module) without a request.
+
+        With ``name`` and ``password`` the client signs in again when the manager refuses the JWT; without
+        them such a refusal fails with advice.
+        """
+        if not isinstance(jwt, str) or not jwt.strip():
+            raise ManagerAPIError('the JWT is empty: pass the jwt returned by p2p.dragonfly.user_password, or admin_password')
+        jwt = jwt.strip()
+        self._remember_secret(jwt)
+        self._jwt = jwt
+        self._jwt_given = True
+        self._signed_in_as = None
+        self._credentials = None
+        if password:
+            check_length('the user name', name, USER_NAME_LENGTH)
+            check_length(f'the password of user {name!r}', password, PASSWORD_LENGTH, secret=True)
+            self._remember_secret(password)
+            self._credentials = (name, password)
+        return jwt
+
+    def log_in(self, name, password=None, jwt=None):
+        """The modules' way in: reuse ``jwt`` when given (signing in with ``password`` only if the manager
+        refuses it), else sign in with ``password``. Returns the JWT."""
+        if jwt and jwt.strip():
+            return self.use_jwt(jwt, name, password)
+        if not password:
+            raise ManagerAPIError(f"no way to sign in as '{name}': set admin_password, or jwt to a session from "
+                                  'p2p.dragonfly.user_password')
+        return self.sign_in(name, password)
+
+    @property
+    def jwt(self):
+        """The JWT in use (may have been renewed by a new sign-in), or ``None``."""
+        return self._jwt
 
     def reset_password(self, user_id, old_password, new_password):
         """Change a password; the manager checks the old one (no JWT needed)."""
@@ -438,11 +537,33 @@ class ManagerClient(object):
         self._remember_secret(old_password)
         self._remember_secret(new_password)
         user_id = int(user_id)
-        self.request(
-            'POST', f'/api/v1/users/{user_id}/reset_password',
-            body={'old_password': old_password, 'new_password': new_password}, auth=None,
+        self._password_request(
+            f'/api/v1/users/{user_id}/reset_password', {'old_password': old_password, 'new_password': new_password},
             hints={401: f'the old password is wrong for user id {user_id}', 404: f'there is no user with id {user_id}'},
         )
+
+    def _password_request(self, path, body, hints):
+        """POST a password check (sign-in, reset) and retry refusals that a stale user row may have caused.
+
+        Dragonfly manager v2.5.0 caches gorm query results for 30 s as JSON (manager/database/cacher.go,
+        go-gorm/caches), and models.User.EncryptedPassword is ``json:"-"`` (manager/models/user.go): a user
+        row served from that cache has no password hash, so service.SignIn and ResetPassword
+        (manager/service/user.go, ``First`` then bcrypt) refuse even the right password whenever the same
+        query ran in the last 30 s. Sign-in then answers 401; reset answers 500 "hashedSecret too short"
+        (bcrypt.ErrHashTooShort is not the mismatch error middlewares/error.go turns into 401). Every
+        request queues an audit row, and their batch INSERT every 5 s (manager/service/audit.go,
+        AuditInsertInterval) empties the whole cache, so a retry a few seconds later reaches the database.
+        Only a refusal that lasts longer means a wrong password. A reset's 401 (a real bcrypt mismatch) is
+        retried too, so that both calls share one rule. Failed checks change nothing: retrying is safe.
+        """
+        for attempt in range(PASSWORD_CHECK_RETRIES + 1):
+            try:
+                return self.request('POST', path, body=body, auth=None, hints=hints)
+            except ManagerAPIError as exc:
+                if attempt >= PASSWORD_CHECK_RETRIES or not _stale_user_row(exc):
+                    raise
+            _sleep(PASSWORD_CHECK_DELAY)
+        return None  # not reached
 
     def get_user_by_name(self, name):
         """The user row named ``name`` (needs ``sign_in``), or ``None``."""
@@ -520,6 +641,37 @@ class ManagerClient(object):
             raise ManagerAPIError('listing schedulers needs a signed-in manager user (sign_in): the manager serves '
                                   '/api/v1/schedulers to users, not to personal access tokens')
         return self._get_all('/api/v1/schedulers', {'scheduler_cluster_id': scheduler_cluster_id, 'state': state})
+
+    def list_peers(self, scheduler_cluster_id=None, state=None, peer_type=None):
+        """Peers (all pages) as the manager's peer table has them; needs ``sign_in``.
+
+        manager/types/peer.go GetPeersQuery filters by ``type`` only for ``super``; pass ``None`` for all.
+        """
+        if not self._jwt:
+            raise ManagerAPIError('listing peers needs a signed-in manager user (sign_in): the manager serves '
+                                  '/api/v1/peers to users, not to personal access tokens')
+        return self._get_all('/api/v1/peers', {'scheduler_cluster_id': scheduler_cluster_id, 'state': state,
+                                               'type': peer_type})
+
+    def sync_peers(self, scheduler_cluster_ids):
+        """``POST /api/v1/jobs`` of type ``sync_peers``: the manager asks the first active scheduler of each
+        cluster for its hosts and merges them into its peer table before it answers (manager/handlers/job.go,
+        manager/job/sync_peers.go); no job row is created. Needs ``sign_in``.
+
+        Raises like ``request``: 404 ``scheduler cluster id N: record not found`` when the cluster is unknown
+        or has no active scheduler, 500 ``sync peers job is running`` while another synchronisation runs.
+        """
+        if not self._jwt:
+            raise ManagerAPIError('syncing peers needs a signed-in manager user (sign_in)')
+        ids = [int(cluster_id) for cluster_id in scheduler_cluster_ids]
+        shown = ', '.join(str(cluster_id) for cluster_id in ids)
+        return self.request('POST', '/api/v1/jobs', body={'type': 'sync_peers', 'scheduler_cluster_ids': ids}, hints={
+            404: f'scheduler cluster {shown} has no active scheduler, or does not exist',
+            429: (f'the job rate limiter of the manager refused it, still after {self.rate_limit_retries + 1} attempts. '
+                  'Dragonfly manager v2.5.0 does so for a scheduler cluster its limiter does not know (a wrong id, or a cluster '
+                  'created less than 3 minutes ago), when it cannot reach Redis, and when the job_rate_limit of the cluster '
+                  f'is used up: check scheduler cluster {shown}'),
+        })
 
     def healthy(self):
         """``True`` when ``GET /healthy`` answers 200; raises otherwise."""

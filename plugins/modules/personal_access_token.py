@@ -19,7 +19,8 @@ description:
   - Ensures that a personal access token (PAT) with a given name, owner and scopes exists in the Dragonfly manager and is
     usable (active and not expired), or that it does not exist.
   - Returns the token value, which the other modules of the collection take as O(token) to use the open API (C(/oapi/v1)).
-  - The module signs in as O(admin_user) with O(admin_password) to manage tokens; O(token) is not used for that.
+  - The module manages tokens as a manager user with the C(root) role. It uses the session O(jwt) when it is set, otherwise
+    it signs in as O(admin_user) with O(admin_password). O(token) is not used for that.
   - An existing, usable token with the wanted scopes is kept as it is. An inactive or expired token, or one with other scopes,
     is replaced by a new one when O(recreate=true) (delete, then create); its old value stops working at once.
 
@@ -31,8 +32,8 @@ attributes:
     description: Can run in C(check_mode) and return changed status prediction without modifying the manager.
     support: full
     details:
-      - In check mode the module still signs in (a request that changes nothing) and lists the tokens, but creates and deletes
-        nothing.
+      - In check mode the module still signs in (a request that changes nothing, and none with O(jwt)) and lists the tokens,
+        but creates and deletes nothing.
       - RV(token) is only returned for a token that exists; a token that would be created or replaced has no value yet.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
@@ -100,14 +101,22 @@ options:
     default: true
   admin_user:
     description:
-      - Manager user to sign in as for managing tokens. Only the C(root) role may create and delete tokens.
+      - Manager user to sign in as with O(admin_password). Only the C(root) role may create and delete tokens.
     type: str
     default: root
   admin_password:
     description:
       - Password of O(admin_user).
+      - Required unless O(jwt) is set. With O(jwt) it is only used when the manager refuses that session (expired, or the
+        manager's JWT key changed).
     type: str
-    required: true
+  jwt:
+    description:
+      - A session token (JWT) of a manager user with the C(root) role, for example
+        RV(p2p.dragonfly.user_password#module:jwt). Used instead of signing in, which saves seconds on Dragonfly manager v2.5.0.
+      - Preferred over O(admin_password) when both are set. If the manager refuses the session, the module signs in with
+        O(admin_user) and O(admin_password) when set, and fails otherwise.
+    type: str
   token:
     description:
       - A token value the caller already holds, for example read from a file.
@@ -166,6 +175,14 @@ EXAMPLES = r"""
       when:
         - ci_token.token is defined
         - not ci_token.token_matches
+
+- name: Ensure the token with the session of p2p.dragonfly.user_password, without signing in again
+  p2p.dragonfly.personal_access_token:
+    manager_url: http://manager.example.com:8080
+    jwt: "{{ manager_session.jwt }}"
+    name: ansible-preheat
+  register: preheat_token
+  no_log: true
 
 - name: Delete a token that is no longer needed
   p2p.dragonfly.personal_access_token:
@@ -303,7 +320,7 @@ def ensure_present(module, client, now):
     name, user_id = params['name'], params['user_id']
     wanted_scopes = sorted(set(params['scopes']))
 
-    client.sign_in(params['admin_user'], params['admin_password'])
+    client.log_in(params['admin_user'], params['admin_password'], jwt=params['jwt'])
     existing = find_named(client.list_personal_access_tokens(), name)
     if existing and existing.get('user_id') != user_id:
         module.fail_json(msg=f"a personal access token named '{name}' already belongs to user id {existing.get('user_id')}, "
@@ -344,7 +361,7 @@ def ensure_present(module, client, now):
 def ensure_absent(module, client):
     params = module.params
     name, user_id = params['name'], params['user_id']
-    client.sign_in(params['admin_user'], params['admin_password'])
+    client.log_in(params['admin_user'], params['admin_password'], jwt=params['jwt'])
     existing = find_named(client.list_personal_access_tokens(), name)
     result = dict(changed=False, name=name, user_id=user_id)
     if existing and existing.get('user_id') != user_id:
@@ -380,9 +397,11 @@ def main():
         expires_in_days=dict(type='int', default=365),
         recreate=dict(type='bool', default=True),
         admin_user=dict(type='str', default='root'),
-        admin_password=dict(type='str', required=True, no_log=True),
+        admin_password=dict(type='str', no_log=True),
+        jwt=dict(type='str', no_log=True),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           required_one_of=[('admin_password', 'jwt')])
     now = datetime.datetime.now(datetime.timezone.utc)
     validate(module, now)
     try:

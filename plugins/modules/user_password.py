@@ -18,7 +18,12 @@ version_added: 0.1.0
 description:
   - Ensures that a user of the Dragonfly manager, by default C(root), has the password O(password).
   - The module first signs in with O(password). If that works, nothing changes. Otherwise it signs in with each of
-    O(previous_passwords) in turn and changes the password with the first one that works.
+    O(previous_passwords) in turn and changes the password with the first one that works, then signs in with O(password).
+  - Returns the session token (JWT) of that sign-in as RV(jwt), which M(p2p.dragonfly.personal_access_token) and
+    M(p2p.dragonfly.cluster_info) take as O(p2p.dragonfly.cluster_info#module:jwt) instead of signing in again.
+  - Dragonfly manager v2.5.0 refuses even the right password for a few seconds after the same user signed in or was read
+    (its query cache drops the password hash). The module retries a refused password for about 7 seconds before it
+    counts as wrong, so each wrong password in O(previous_passwords) costs that long.
   - The manager creates the C(root) user with the password V(dragonfly) on its first start; change it before the manager is
     reachable by others.
 
@@ -31,7 +36,7 @@ attributes:
     support: full
     details:
       - In check mode the module still signs in (requests that change nothing) to find out which password is set, but does
-        not change it.
+        not change it. RV(jwt) is then the session of the sign-in with the current password.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
     support: none
@@ -78,10 +83,12 @@ options:
     type: str
 
 notes:
-  - Changing a password does not end the sessions of the web console that are already signed in.
+  - Changing a password does not end the sessions of the web console that are already signed in, nor the sessions (JWT)
+    that modules were given.
 
 seealso:
   - module: p2p.dragonfly.personal_access_token
+  - module: p2p.dragonfly.cluster_info
 
 author:
   - p2p.dragonfly maintainers (@p2p-dragonfly)
@@ -93,6 +100,21 @@ EXAMPLES = r"""
   p2p.dragonfly.user_password:
     manager_url: http://manager.example.com:8080
     password: "{{ dragonfly_root_password }}"
+
+- name: Ensure the root password and keep the session for the next tasks
+  p2p.dragonfly.user_password:
+    manager_url: http://manager.example.com:8080
+    password: "{{ dragonfly_root_password }}"
+  register: manager_session
+  no_log: true
+
+- name: Ensure a token for preheating, with that session instead of another sign-in
+  p2p.dragonfly.personal_access_token:
+    manager_url: http://manager.example.com:8080
+    jwt: "{{ manager_session.jwt }}"
+    name: ansible-preheat
+  register: preheat_token
+  no_log: true
 
 - name: Rotate the root password, accepting the current and the upstream default one
   p2p.dragonfly.user_password:
@@ -114,6 +136,17 @@ user_id:
   returned: success
   type: int
   sample: 1
+jwt:
+  description:
+    - A session token (JWT) of the user, from signing in with O(password) (in check mode, when the password would change,
+      with the current password). Pass it as O(p2p.dragonfly.personal_access_token#module:jwt) or
+      O(p2p.dragonfly.cluster_info#module:jwt) to save their sign-ins.
+    - The manager accepts it for 14 days by default (its C(auth.jwt.timeout)), until its C(auth.jwt.key) changes.
+    - "B(This is a secret:) whoever holds it acts as the user. Set C(no_log: true) on the task, since the task result is
+      shown with C(-v) and stored by callbacks."
+  returned: success
+  type: str
+  sample: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjE3OTk5OTk5OTksImlkIjoxfQ.c2lnbmF0dXJl
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -168,7 +201,7 @@ def ensure_password(module, client):
     result = dict(changed=False, name=name)
 
     if signs_in(client, name, password):
-        result['user_id'] = user_id_of(module, client, name)
+        result.update(user_id=user_id_of(module, client, name), jwt=client.jwt)
         return result
 
     previous = params['previous_passwords']
@@ -185,6 +218,11 @@ def ensure_password(module, client):
     result.update(changed=True, user_id=user_id_of(module, client, name))
     if not module.check_mode:
         client.reset_password(result['user_id'], current, password)
+        # The session of the old password stays valid, but the caller gets one of the new password,
+        # which also proves the reset. The reset's UPDATE emptied the manager's query cache, so this
+        # sign-in reads the new hash at once.
+        client.sign_in(name, password)
+    result['jwt'] = client.jwt
     return result
 
 

@@ -19,6 +19,7 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils import _api
 from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
     MAX_RETRY_AFTER,
     PAGE_SIZE,
+    PASSWORD_CHECK_RETRIES,
     ManagerAPIError,
     ManagerClient,
     format_rfc3339,
@@ -33,6 +34,11 @@ TOKEN = 'ZjA5YzFlNjQtZmQ0Ni00NzQ2LWI1NjQtNGQ1OTFmNDk3ZTVm'
 JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJpZCI6MX0.and-a-signature'
 PASSWORD = 'Root-passw0rd!'
 REFUSED = 'Request failed: <urlopen error [Errno 111] Connection refused>'
+NEW_JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJpZCI6MiwibmV3Ijp0cnVlfQ.another-signature'
+UNAUTHORIZED = (401, {'message': 'Unauthorized'})
+EMPTY_HASH = (500, {'message': 'crypto/bcrypt: hashedSecret too short to be a bcrypted password'})
+TRIES = PASSWORD_CHECK_RETRIES + 1
+REAL_SLEEP = _api._sleep
 
 
 class Answers(object):
@@ -271,11 +277,217 @@ def test_401_with_the_token(answer):
     assert_secret_free(error, TOKEN)
 
 
-def test_401_at_sign_in(answer):
-    fake, client = answer((401, {'message': 'Unauthorized'}), token=None)
+def test_401_at_sign_in_is_a_wrong_password_only_after_bounded_retries(answer):
+    fake, client = answer(*[UNAUTHORIZED] * TRIES, token=None)
     error = raised(client.sign_in, 'root', PASSWORD)
     assert str(error) == "POST /api/v1/users/signin failed with HTTP 401 (Unauthorized): wrong user name or password for user 'root'"
+    assert len(fake.calls) == TRIES == 8
+    assert fake.sleeps == [1] * 7
+    assert all(call['body'] == {'name': 'root', 'password': PASSWORD} for call in fake.calls)
+    assert client.jwt is None
     assert_secret_free(error, PASSWORD)
+
+
+def test_sign_in_survives_the_stale_user_row(answer, monkeypatch):
+    # Manager v2.5.0 refuses the right password while it serves the user row from its query cache.
+    fake, client = answer(UNAUTHORIZED, UNAUTHORIZED, (200, {'token': JWT}), token=None)
+    slept = []
+    # Through time.sleep itself, not only the module's _sleep hook that the fixture replaced.
+    monkeypatch.setattr(_api, '_sleep', REAL_SLEEP)
+    monkeypatch.setattr(_api.time, 'sleep', slept.append)
+
+    assert client.sign_in('root', PASSWORD) == JWT
+
+    assert len(fake.calls) == 3
+    assert slept == [1, 1]
+    assert client.jwt == JWT
+
+
+def test_reset_password_survives_the_stale_user_row(answer):
+    # A reset from a cached row fails in bcrypt with ErrHashTooShort, which the manager answers with 500.
+    fake, client = answer(EMPTY_HASH, (200, None), token=None)
+    assert client.reset_password(1, 'dragonfly', PASSWORD) is None
+    assert len(fake.calls) == 2
+    assert fake.sleeps == [1]
+
+
+def test_reset_password_gives_up_on_the_stale_user_row(answer):
+    fake, client = answer(*[EMPTY_HASH] * TRIES, token=None)
+    error = raised(client.reset_password, 1, 'dragonfly', PASSWORD)
+    assert len(fake.calls) == TRIES
+    assert str(error).startswith('POST /api/v1/users/1/reset_password failed with HTTP 500 (crypto/bcrypt: hashedSecret too short '
+                                 'to be a bcrypted password): the manager read the user from its query cache')
+    assert_secret_free(error, PASSWORD, 'dragonfly')
+
+
+def test_reset_password_wrong_old_password_after_retries(answer):
+    fake, client = answer(*[UNAUTHORIZED] * TRIES, token=None)
+    error = raised(client.reset_password, 1, 'Wrong-passw0rd', PASSWORD)
+    assert len(fake.calls) == TRIES
+    assert str(error) == 'POST /api/v1/users/1/reset_password failed with HTTP 401 (Unauthorized): the old password is wrong for user id 1'
+
+
+@pytest.mark.parametrize('status, body', [(404, {'message': 'record not found'}), (422, {'errors': 'bad'}), (500, {'message': 'boom'})])
+def test_other_password_check_errors_are_not_retried(answer, status, body):
+    fake, client = answer((status, body), token=None)
+    raised(client.reset_password, 1, 'dragonfly', PASSWORD)
+    assert len(fake.calls) == 1
+    assert fake.sleeps == []
+
+
+# --- sessions (JWT) --------------------------------------------------------------------------
+
+
+def test_given_jwt_is_used_without_sign_in(answer):
+    fake, client = answer((200, [{'id': 1}]), token=None, jwt=JWT)
+    assert client.jwt == JWT
+    assert client.list_schedulers(scheduler_cluster_id=1) == [{'id': 1}]
+    assert [call['path'] for call in fake.calls] == ['/api/v1/schedulers']
+    assert fake.calls[0]['headers']['Authorization'] == 'Bearer ' + JWT
+
+
+def test_log_in_prefers_the_jwt(answer):
+    fake, client = answer(token=None)
+    assert client.log_in('root', PASSWORD, jwt=JWT) == JWT
+    assert fake.calls == []
+
+
+def test_log_in_signs_in_without_jwt(answer):
+    fake, client = answer((200, {'token': JWT}), token=None)
+    assert client.log_in('root', PASSWORD, jwt=None) == JWT
+    assert [call['path'] for call in fake.calls] == ['/api/v1/users/signin']
+
+
+@pytest.mark.parametrize('jwt', [None, '', '   '])
+def test_log_in_without_password_nor_jwt(answer, jwt):
+    fake, client = answer(token=None)
+    error = raised(client.log_in, 'root', None, jwt)
+    assert str(error) == "no way to sign in as 'root': set admin_password, or jwt to a session from p2p.dragonfly.user_password"
+    assert fake.calls == []
+
+
+def test_blank_jwt_falls_back_to_the_password(answer):
+    fake, client = answer((200, {'token': JWT}), token=None)
+    assert client.log_in('root', PASSWORD, jwt='  ') == JWT
+    assert len(fake.calls) == 1
+
+
+def test_use_jwt_rejects_a_blank_value(answer):
+    fake, client = answer(token=None)
+    assert 'the JWT is empty' in str(raised(client.use_jwt, ' '))
+
+
+def test_log_in_checks_a_fallback_password_before_any_request(answer):
+    fake, client = answer(token=None)
+    assert "the password of user 'root' must be 8-20 characters" in str(raised(client.log_in, 'root', 'short', JWT))
+    assert fake.calls == []
+
+
+def test_refused_jwt_without_password_fails_with_advice(answer):
+    fake, client = answer(UNAUTHORIZED, token=None, jwt=JWT)
+    error = raised(client.list_peers, 1)
+    assert str(error) == ("GET /api/v1/peers failed with HTTP 401 (Unauthorized): the manager refused the given JWT: it expired "
+                          "(sessions last 14 days by default) or the manager's JWT key changed since it was issued. Set "
+                          'admin_password to sign in again, or pass a new JWT (p2p.dragonfly.user_password returns one)')
+    assert len(fake.calls) == 1
+    assert_secret_free(error, JWT)
+
+
+def test_refused_jwt_signs_in_again_with_the_password(answer):
+    fake, client = answer(UNAUTHORIZED, (200, {'token': NEW_JWT}), (200, [{'id': 3}]), (200, [{'id': 4}]), token=None)
+    client.use_jwt(JWT, 'root', PASSWORD)
+
+    assert client.list_peers(1) == [{'id': 3}]
+    assert client.list_peers(2) == [{'id': 4}]
+
+    assert [call['path'] for call in fake.calls] == ['/api/v1/peers', '/api/v1/users/signin', '/api/v1/peers', '/api/v1/peers']
+    assert fake.calls[0]['headers']['Authorization'] == 'Bearer ' + JWT
+    assert fake.calls[1]['body'] == {'name': 'root', 'password': PASSWORD}
+    assert fake.calls[2]['headers']['Authorization'] == 'Bearer ' + NEW_JWT
+    assert fake.calls[3]['headers']['Authorization'] == 'Bearer ' + NEW_JWT
+    assert client.jwt == NEW_JWT
+
+
+def test_refused_again_after_a_new_sign_in(answer):
+    fake, client = answer(UNAUTHORIZED, (200, {'token': NEW_JWT}), UNAUTHORIZED, token=None)
+    client.use_jwt(JWT, 'root', PASSWORD)
+    error = raised(client.list_schedulers, 1)
+    assert len(fake.calls) == 3
+    assert "the manager refused the session of user 'root', even right after signing in" in str(error)
+    assert_secret_free(error, JWT, NEW_JWT, PASSWORD)
+
+
+def test_rbac_refusal_does_not_sign_in_again(answer):
+    fake, client = answer((401, {'message': 'permission deny'}), token=None)
+    client.use_jwt(JWT, 'root', PASSWORD)
+    error = raised(client.delete_personal_access_token, 3)
+    assert len(fake.calls) == 1
+    assert 'the user lacks the permission' in str(error)
+
+
+def test_refused_jwt_and_wrong_fallback_password(answer):
+    fake, client = answer(UNAUTHORIZED, *[UNAUTHORIZED] * TRIES, token=None, jwt=JWT)
+    client.use_jwt(JWT, 'root', PASSWORD)
+    error = raised(client.list_schedulers, 1)
+    assert len(fake.calls) == 1 + TRIES
+    assert "wrong user name or password for user 'root'" in str(error)
+
+
+def test_given_jwt_is_redacted(answer):
+    fake, client = answer((500, {'message': f'bad session {JWT}'}), token=None, jwt=JWT)
+    error = raised(client.list_schedulers, 1)
+    assert_secret_free(error, JWT)
+    assert '********' in str(error)
+
+
+# --- schedulers and peers --------------------------------------------------------------------
+
+
+def test_list_peers_reads_every_page_with_filters(answer):
+    full = [{'id': index, 'host_name': f'peer-{index}', 'type': 'normal'} for index in range(PAGE_SIZE)]
+    fake, client = answer((200, full), (200, []), token=None, jwt=JWT)
+    rows = client.list_peers(scheduler_cluster_id=2, state='active', peer_type='super')
+    assert len(rows) == PAGE_SIZE
+    assert [call['query'] for call in fake.calls] == [
+        {'scheduler_cluster_id': ['2'], 'state': ['active'], 'type': ['super'], 'page': [str(page)], 'per_page': [str(PAGE_SIZE)]}
+        for page in (1, 2)
+    ]
+
+
+def test_list_peers_without_filters(answer):
+    fake, client = answer((200, []), token=None, jwt=JWT)
+    assert client.list_peers() == []
+    assert fake.calls[0]['query'] == {'page': ['1'], 'per_page': [str(PAGE_SIZE)]}
+
+
+def test_sync_peers(answer):
+    fake, client = answer((200, 'OK'), token=None, jwt=JWT)
+    assert client.sync_peers([3]) == 'OK'
+    call = fake.calls[0]
+    assert (call['method'], call['path']) == ('POST', '/api/v1/jobs')
+    assert call['body'] == {'type': 'sync_peers', 'scheduler_cluster_ids': [3]}
+    assert call['headers']['Authorization'] == 'Bearer ' + JWT
+
+
+def test_sync_peers_without_active_scheduler(answer):
+    fake, client = answer((404, {'message': 'scheduler cluster id 3: record not found'}), token=None, jwt=JWT)
+    error = raised(client.sync_peers, [3])
+    assert str(error) == ('POST /api/v1/jobs failed with HTTP 404 (scheduler cluster id 3: record not found): scheduler cluster 3 '
+                          'has no active scheduler, or does not exist')
+
+
+def test_sync_peers_rate_limited(answer):
+    fake, client = answer(*[(429, 'rate limit exceeded')] * 4, token=None, jwt=JWT)
+    error = raised(client.sync_peers, [9])
+    assert len(fake.calls) == 4
+    assert 'still after 4 attempts' in str(error) and 'check scheduler cluster 9' in str(error)
+
+
+def test_schedulers_and_peers_need_a_session(answer):
+    fake, client = answer()
+    assert 'needs a signed-in manager user (sign_in)' in str(raised(client.list_peers))
+    assert 'needs a signed-in manager user (sign_in)' in str(raised(client.sync_peers, [1]))
+    assert fake.calls == []
 
 
 def test_401_from_rbac(answer):

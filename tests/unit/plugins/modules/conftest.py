@@ -101,10 +101,16 @@ class FakeManager(object):
         self.expected.append((method, path, status, body, headers or {}))
         return self
 
-    def signin(self, status=200):
+    def signin(self, status=200, times=None, token=JWT):
+        """Queue sign-in answers. A refusal (401) is queued as often as the client tries a password before
+        it counts as wrong (``_api.PASSWORD_CHECK_RETRIES`` + 1), unless ``times`` says otherwise."""
         if status == 200:
-            return self.expect('POST', '/api/v1/users/signin', body={'token': JWT, 'expire': '2030-01-01T00:00:00Z'})
-        return self.expect('POST', '/api/v1/users/signin', status=status, body={'message': 'Unauthorized'})
+            return self.expect('POST', '/api/v1/users/signin', body={'token': token, 'expire': '2030-01-01T00:00:00Z'})
+        if times is None:
+            times = _api.PASSWORD_CHECK_RETRIES + 1
+        for dummy in range(times):
+            self.expect('POST', '/api/v1/users/signin', status=status, body={'message': 'Unauthorized'})
+        return self
 
     def fetch_url(self, module, url, data=None, headers=None, method=None, timeout=None, **kwargs):
         parts = urlsplit(url)

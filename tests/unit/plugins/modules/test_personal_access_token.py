@@ -299,3 +299,91 @@ def test_manager_unreachable(manager, run_module):
     assert result.failed
     assert result.output['msg'].startswith(f'manager unreachable at {MANAGER_URL}: Request failed')
     assert len(manager.calls) == 1  # a POST is never resent
+
+
+# --- sessions (jwt) --------------------------------------------------------------------------
+
+
+SESSION = 'eyJhbGciOiJIUzI1NiJ9.eyJpZCI6MX0.Z2l2ZW4tc2Vzc2lvbg'
+
+
+def jwt_args(**extra):
+    result = dict(manager_url=MANAGER_URL, jwt=SESSION, name='preheat')
+    result.update(extra)
+    return result
+
+
+def test_wrong_admin_password_is_retried_before_failing(manager, run_module):
+    manager.signin(status=401)
+
+    result = run_module(personal_access_token.main, args())
+
+    assert result.failed
+    assert len(manager.calls) == 8
+    assert manager.sleeps == [1] * 7
+
+
+def test_jwt_instead_of_signing_in(manager, run_module):
+    manager.expect('GET', LIST, body=[pat_row()])
+
+    result = run_module(personal_access_token.main, jwt_args())
+
+    assert not result.failed, result.output
+    assert manager.requests() == [('GET', LIST)]
+    assert manager.calls[0]['headers']['Authorization'] == 'Bearer ' + SESSION
+    assert result.output['changed'] is False and result.output['token'] == TOKEN
+    assert result.output['invocation']['module_args']['jwt'] != SESSION
+    assert result.leaks(SESSION) == []
+
+
+def test_jwt_is_preferred_over_the_password(manager, run_module):
+    manager.expect('GET', LIST, body=[])
+    expect_create(manager)
+
+    result = run_module(personal_access_token.main, jwt_args(admin_password=ADMIN_PASSWORD))
+
+    assert manager.requests() == [('GET', LIST), ('POST', LIST)]
+    assert manager.calls[1]['headers']['Authorization'] == 'Bearer ' + SESSION
+    assert result.output['changed'] is True and result.output['token'] == NEW_TOKEN
+    assert result.leaks(SESSION, ADMIN_PASSWORD) == []
+
+
+def test_refused_jwt_falls_back_to_the_password(manager, run_module):
+    manager.expect('GET', LIST, status=401, body={'message': 'Unauthorized'}).signin().expect('GET', LIST, body=[pat_row()])
+
+    result = run_module(personal_access_token.main, jwt_args(admin_password=ADMIN_PASSWORD))
+
+    assert not result.failed, result.output
+    assert manager.requests() == [('GET', LIST), ('POST', '/api/v1/users/signin'), ('GET', LIST)]
+    assert manager.calls[2]['headers']['Authorization'] == 'Bearer ' + JWT
+    assert result.leaks(SESSION, ADMIN_PASSWORD, JWT) == []
+    manager.assert_done()
+
+
+def test_refused_jwt_without_password_fails(manager, run_module):
+    manager.expect('GET', LIST, status=401, body={'message': 'Unauthorized'})
+
+    result = run_module(personal_access_token.main, jwt_args(state='absent'))
+
+    assert result.failed
+    assert "the manager refused the given JWT: it expired" in result.output['msg']
+    assert 'Set admin_password to sign in again' in result.output['msg']
+    assert result.output['http_status'] == 401
+    assert result.leaks(SESSION) == []
+
+
+def test_needs_a_password_or_a_jwt(manager, run_module):
+    result = run_module(personal_access_token.main, dict(manager_url=MANAGER_URL, name='preheat'))
+
+    assert result.failed
+    assert 'one of the following is required: admin_password, jwt' in result.output['msg']
+    assert manager.calls == []
+
+
+def test_empty_jwt_without_password(manager, run_module):
+    # A role may pass `jwt: "{{ session.jwt | default('') }}"`.
+    result = run_module(personal_access_token.main, jwt_args(jwt=''))
+
+    assert result.failed
+    assert "no way to sign in as 'root': set admin_password, or jwt" in result.output['msg']
+    assert manager.calls == []

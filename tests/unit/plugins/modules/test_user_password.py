@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.p2p.dragonfly.plugins.module_utils._api import PASSWORD_CHECK_RETRIES
 from ansible_collections.p2p.dragonfly.plugins.modules import user_password
 from ansible_collections.p2p.dragonfly.tests.unit.plugins.modules.conftest import JWT, MANAGER_URL
 
@@ -18,6 +19,10 @@ RESET = '/api/v1/users/1/reset_password'
 WANTED = 'N3w-r00t-passw0rd'
 CURRENT = 'Old-r00t-passw0rd'
 ROOT = {'id': 1, 'name': 'root', 'email': '', 'state': 'enable'}
+NEW_JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJpZCI6MSwibmV3Ijp0cnVlfQ.bmV3LXNlc3Npb24'
+# How often a refused password is sent before it counts as wrong (the manager's stale user rows).
+TRIES = PASSWORD_CHECK_RETRIES + 1
+EMPTY_HASH = {'message': 'crypto/bcrypt: hashedSecret too short to be a bcrypted password'}
 
 
 def args(**extra):
@@ -40,7 +45,23 @@ def test_password_already_set_only_signs_in_and_reads(manager, run_module):
     assert manager.calls[1]['query']['name'] == 'root'
     assert manager.calls[1]['headers']['Authorization'] == 'Bearer ' + JWT
     assert result.output['changed'] is False and result.output['user_id'] == 1
-    assert result.leaks(WANTED, JWT) == []
+    assert result.output['jwt'] == JWT
+    assert manager.sleeps == []
+    assert result.leaks(WANTED) == []
+
+
+def test_right_password_refused_by_the_stale_cache_is_retried(manager, run_module):
+    # Manager v2.5.0 answers 401 to the right password while it serves the user row from its query cache.
+    manager.signin(status=401, times=2).signin()
+
+    result = run_module(user_password.main, args(user_id=1))
+
+    assert not result.failed, result.output
+    assert manager.requests() == [('POST', SIGNIN)] * 3
+    assert signed_in_with(manager) == [WANTED] * 3
+    assert manager.sleeps == [1, 1]
+    assert result.output['changed'] is False and result.output['jwt'] == JWT
+    manager.assert_done()
 
 
 def test_given_user_id_needs_no_lookup(manager, run_module):
@@ -53,17 +74,36 @@ def test_given_user_id_needs_no_lookup(manager, run_module):
 
 
 def test_resets_from_upstream_default(manager, run_module):
-    manager.signin(status=401).signin().expect('GET', USERS, body=[ROOT]).expect('POST', RESET)
+    manager.signin(status=401).signin().expect('GET', USERS, body=[ROOT]).expect('POST', RESET).signin(token=NEW_JWT)
 
     result = run_module(user_password.main, args())
 
-    assert manager.requests() == [('POST', SIGNIN), ('POST', SIGNIN), ('GET', USERS), ('POST', RESET)]
-    assert signed_in_with(manager) == [WANTED, 'dragonfly']
-    reset = manager.calls[-1]
+    assert not result.failed, result.output
+    assert manager.requests() == [('POST', SIGNIN)] * (TRIES + 1) + [('GET', USERS), ('POST', RESET), ('POST', SIGNIN)]
+    # The wanted password counts as wrong only after the bounded retries; after the reset one sign-in gives the session.
+    assert signed_in_with(manager) == [WANTED] * TRIES + ['dragonfly', WANTED]
+    assert manager.sleeps == [1] * PASSWORD_CHECK_RETRIES
+    reset = manager.calls[-2]
     assert reset['body'] == {'old_password': 'dragonfly', 'new_password': WANTED}
     assert 'Authorization' not in reset['headers']  # the manager checks the old password instead
     assert result.output['changed'] is True and result.output['user_id'] == 1
+    assert result.output['jwt'] == NEW_JWT
     assert result.leaks(WANTED, 'dragonfly', JWT) == []
+    manager.assert_done()
+
+
+def test_reset_refused_by_the_stale_cache_is_retried(manager, run_module):
+    # The GET /api/v1/users before the reset made the manager cache the user row by id (its audit
+    # middleware reads the signed-in user); a reset from that row answers 500 "hashedSecret too short".
+    manager.signin(status=401).signin().expect('GET', USERS, body=[ROOT])
+    manager.expect('POST', RESET, status=500, body=EMPTY_HASH).expect('POST', RESET).signin(token=NEW_JWT)
+
+    result = run_module(user_password.main, args())
+
+    assert not result.failed, result.output
+    assert manager.requests()[-3:] == [('POST', RESET), ('POST', RESET), ('POST', SIGNIN)]
+    assert len(manager.sleeps) == PASSWORD_CHECK_RETRIES + 1
+    assert result.output['changed'] is True and result.output['jwt'] == NEW_JWT
     manager.assert_done()
 
 
@@ -77,15 +117,16 @@ def test_upstream_default_is_not_masked_in_the_output(manager, run_module):
 
 
 def test_tries_previous_passwords_in_order_skipping_impossible_ones(manager, run_module):
-    manager.signin(status=401).signin(status=401).signin().expect('POST', RESET)
+    manager.signin(status=401).signin(status=401).signin().expect('POST', RESET).signin(token=NEW_JWT)
 
     result = run_module(user_password.main, args(
         user_id=1, previous_passwords=['short', 'Wrong-passw0rd', WANTED, 'x' * 21, CURRENT, 'Never-tried-pw']))
 
-    assert signed_in_with(manager) == [WANTED, 'Wrong-passw0rd', CURRENT]
-    assert manager.calls[-1]['body'] == {'old_password': CURRENT, 'new_password': WANTED}
-    assert result.output['changed'] is True
+    assert signed_in_with(manager) == [WANTED] * TRIES + ['Wrong-passw0rd'] * TRIES + [CURRENT, WANTED]
+    assert manager.calls[-2]['body'] == {'old_password': CURRENT, 'new_password': WANTED}
+    assert result.output['changed'] is True and result.output['jwt'] == NEW_JWT
     assert result.leaks(WANTED, CURRENT, 'Wrong-passw0rd', 'Never-tried-pw', JWT) == []
+    manager.assert_done()
 
 
 def test_check_mode_does_not_reset(manager, run_module):
@@ -93,8 +134,10 @@ def test_check_mode_does_not_reset(manager, run_module):
 
     result = run_module(user_password.main, args(_ansible_check_mode=True))
 
-    assert manager.requests() == [('POST', SIGNIN), ('POST', SIGNIN), ('GET', USERS)]
+    assert manager.requests() == [('POST', SIGNIN)] * (TRIES + 1) + [('GET', USERS)]
     assert result.output['changed'] is True
+    # The session of the current password: the manager keeps it valid across a password change.
+    assert result.output['jwt'] == JWT
     manager.assert_done()
 
 
@@ -107,7 +150,9 @@ def test_no_password_works(manager, run_module):
     assert result.output['msg'] == (
         'cannot sign in as root with the desired password nor any of previous_passwords (2 tried, 1 skipped for not '
         "being 8-20 characters long): add the user's current password to previous_passwords")
-    assert all(path != RESET for dummy, path in manager.requests())
+    assert manager.requests() == [('POST', SIGNIN)] * (3 * TRIES)
+    assert manager.sleeps == [1] * (3 * PASSWORD_CHECK_RETRIES)
+    assert 'jwt' not in result.raw
     assert result.leaks(WANTED, CURRENT, 'dragonfly', 'tiny') == []
 
 
@@ -147,11 +192,15 @@ def test_missing_manager_url(manager, run_module):
 
 def test_old_password_rejected_by_reset(manager, run_module):
     # Someone changed the password between the sign-in and the reset.
-    manager.signin(status=401).signin().expect('POST', RESET, status=401, body={'message': 'Unauthorized'})
+    manager.signin(status=401).signin()
+    for dummy in range(TRIES):
+        manager.expect('POST', RESET, status=401, body={'message': 'Unauthorized'})
 
     result = run_module(user_password.main, args(user_id=1))
 
     assert result.failed
+    assert manager.requests().count(('POST', RESET)) == TRIES
+    manager.assert_done()
     assert result.output['msg'] == (
         'POST /api/v1/users/1/reset_password failed with HTTP 401 (Unauthorized): the old password is wrong for user id 1')
     assert result.leaks(WANTED, 'dragonfly', JWT) == []
@@ -165,6 +214,7 @@ def test_unknown_user_id(manager, run_module):
 
     assert result.failed
     assert result.output['msg'].endswith('(record not found): there is no user with id 5')
+    assert manager.requests().count(('POST', '/api/v1/users/5/reset_password')) == 1  # not retried
 
 
 def test_unknown_user_name_after_sign_in(manager, run_module):
