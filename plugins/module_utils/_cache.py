@@ -1,0 +1,332 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, p2p.dragonfly contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Checking a peer's cache directory on disk.
+
+Layouts:
+
+* ``rust`` (dragonfly-client-storage v1.4.0 ``content_linux.rs``): ``<dir>/content/tasks/<id[:3]>/<id>``.
+  The content file is created at its full length when the task starts and filled piece by piece,
+  so only a hash proves it complete; its size proves nothing. Completion is also recorded in
+  ``<dir>/metadata`` (RocksDB), which is not read here.
+* ``legacy_go`` (the Go dfdaemon, dragonfly <= v2.3.4, ``client/daemon/storage``):
+  ``<dir>/<taskID>/<peerID>/data`` and ``.../metadata``, JSON with ``contentLength`` and ``done``.
+
+``dfctl task ls`` (client v1.4.0 ``src/bin/dfctl/task.rs``) prints a blank-style table with the
+columns ``ID  PIECE LENGTH  CONTENT LENGTH  CREATED  FINISHED  FAILED  UPDATED``, times as
+``%Y-%m-%d %H:%M:%S`` and ``-`` when unset.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import hashlib
+import json
+import os
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_content_path
+
+
+LAYOUT_RUST = 'rust'
+LAYOUT_LEGACY_GO = 'legacy_go'
+MODE_FULL = 'full'
+MODE_QUICK = 'quick'
+
+# Big reads keep the per-call Python overhead negligible; hashlib releases the GIL while hashing,
+# so several files are hashed in parallel by threads.
+BLOCK_SIZE = 8 * 1024 * 1024
+MAX_WORKERS = 8
+
+_SHA256_RE = re.compile(r'^[0-9a-f]{64}\Z')
+_DFCTL_COLUMNS = ('ID', 'PIECE LENGTH', 'CONTENT LENGTH', 'CREATED', 'FINISHED', 'FAILED', 'UPDATED')
+
+
+def sha256_file(path, block_size=BLOCK_SIZE):
+    """Return ``(hex digest, bytes read)`` of a file, read sequentially in large blocks."""
+    digest = hashlib.sha256()
+    buffer = bytearray(block_size)
+    view = memoryview(buffer)
+    total = 0
+    with open(path, 'rb', buffering=0) as stream:
+        try:
+            os.posix_fadvise(stream.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        except (AttributeError, OSError):
+            pass
+        readinto = stream.readinto
+        update = digest.update
+        while True:
+            count = readinto(buffer)
+            if not count:
+                break
+            update(view[:count])
+            total += count
+    return digest.hexdigest(), total
+
+
+def hash_files(paths, workers=None):
+    """``{path: (hex digest, bytes) or OSError}`` for every path, hashed in parallel."""
+    unique = list(dict.fromkeys(paths))
+    if not unique:
+        return {}
+    workers = max(1, min(workers or MAX_WORKERS, os.cpu_count() or 1, len(unique)))
+
+    def one(path):
+        try:
+            return path, sha256_file(path)
+        except OSError as exc:
+            return path, exc
+
+    if workers == 1:
+        return dict(one(path) for path in unique)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(pool.map(one, unique))
+
+
+def normalize_sha256(value, label):
+    """``sha256:<hex>`` or ``<hex>`` -> ``<hex>``; raises ValueError for anything else."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    if text.startswith('sha256:'):
+        text = text[len('sha256:'):]
+    if not _SHA256_RE.match(text):
+        raise ValueError(f'{label}: {value!r} is not a sha256 digest (64 hex characters, optionally prefixed by sha256:)')
+    return text
+
+
+def digest_from_blob_url(url):
+    """The ``sha256:<hex>`` at the end of an OCI blob URL, or ``None``."""
+    match = re.search(r'/blobs/(sha256:[0-9a-f]{64})(?:\?.*)?\Z', url or '')
+    return match.group(1) if match else None
+
+
+def parse_dfctl_task_ls(text):
+    """``{task_id: {finished, failed, content_length}}`` from ``dfctl task ls`` output."""
+    lines = [line for line in (text or '').splitlines() if line.strip()]
+    header_index = None
+    for index, line in enumerate(lines):
+        if all(column in line for column in _DFCTL_COLUMNS):
+            header_index = index
+            break
+    if header_index is None:
+        raise ValueError('no table header (ID  PIECE LENGTH  CONTENT LENGTH  CREATED  FINISHED  FAILED  UPDATED) in the output')
+    header = lines[header_index]
+    starts = [header.index(column) for column in _DFCTL_COLUMNS]
+    tasks = {}
+    for line in lines[header_index + 1:]:
+        cells = []
+        for position, start in enumerate(starts):
+            end = starts[position + 1] if position + 1 < len(starts) else len(line)
+            cells.append(line[start:end].strip())
+        task_id = line.split()[0] if line.split() else ''
+        if not _SHA256_RE.match(task_id):
+            continue
+        tasks[task_id] = dict(content_length=cells[2], finished=cells[4] not in ('', '-'), failed=cells[5] not in ('', '-'))
+    return tasks
+
+
+def preheat_hosts_by_url(preheat_result):
+    """``{url: [hostname (ip), ...]}`` of where a registered preheat result says each URL is."""
+    where = {}
+    if not isinstance(preheat_result, dict):
+        return where
+    for host in preheat_result.get('hosts') or []:
+        if isinstance(host, dict):
+            for url in host.get('urls') or []:
+                where.setdefault(url, []).append(f"{host.get('hostname')} ({host.get('ip')})")
+    job = preheat_result.get('job') or {}
+    for item in (job.get('success_tasks') if isinstance(job, dict) else None) or []:
+        if isinstance(item, dict):
+            label = f"{item.get('hostname')} ({item.get('ip')})"
+            if label not in where.get(item.get('url'), []):
+                where.setdefault(item.get('url'), []).append(label)
+    return where
+
+
+def _rust_path(cache_dir, item):
+    return task_content_path(cache_dir, item['task_id'])
+
+
+def _legacy_candidates(cache_dir, task_id_value):
+    """``[(peer dir, metadata dict or None)]`` of a Go dfdaemon task."""
+    task_dir = os.path.join(cache_dir, task_id_value)
+    found = []
+    try:
+        entries = sorted(os.listdir(task_dir))
+    except OSError:
+        return found
+    for entry in entries:
+        peer_dir = os.path.join(task_dir, entry)
+        if not os.path.isdir(peer_dir):
+            continue
+        metadata = None
+        try:
+            with open(os.path.join(peer_dir, 'metadata'), 'rb') as stream:
+                metadata = json.loads(stream.read().decode('utf-8'))
+        except (OSError, ValueError):
+            metadata = None
+        found.append((peer_dir, metadata if isinstance(metadata, dict) else None))
+    return found
+
+
+def _legacy_tasks(cache_dir):
+    """Every ``(task id, peer dir, metadata)`` under a Go dfdaemon data dir."""
+    try:
+        names = sorted(os.listdir(cache_dir))
+    except OSError:
+        return []
+    tasks = []
+    for name in names:
+        if os.path.isdir(os.path.join(cache_dir, name)):
+            for peer_dir, metadata in _legacy_candidates(cache_dir, name):
+                tasks.append((name, peer_dir, metadata))
+    return tasks
+
+
+def _size(path):
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return None
+
+
+class CacheChecker(object):
+    """Checks items (dicts with ``url``, ``task_id``, ``sha256``, ``size``) in a cache directory."""
+
+    def __init__(self, cache_dir, layout=LAYOUT_RUST, mode=MODE_FULL, elsewhere=None, seed_ip=None, dfctl_tasks=None,
+                 container=None):
+        self.cache_dir = cache_dir
+        self.layout = layout
+        self.mode = mode
+        self.elsewhere = elsewhere or {}
+        self.seed_ip = seed_ip
+        self.dfctl_tasks = dfctl_tasks
+        self.container = container
+        self.bytes_hashed = 0
+
+    def check(self, items):
+        started = time.monotonic()
+        results = [self._locate(item) for item in items]
+        if self.mode == MODE_FULL:
+            paths = [result['path'] for result in results if result['exists'] and result['path']]
+            hashes = hash_files(paths)
+            for result in results:
+                answer = hashes.get(result['path']) if result['exists'] else None
+                if isinstance(answer, OSError):
+                    result['ok'] = False
+                    result['cause'] = f'cannot read the file: {answer}'
+                elif answer is not None:
+                    result['sha256'], read = answer
+                    self.bytes_hashed += read
+        for result in results:
+            self._judge(result)
+        seconds = time.monotonic() - started
+        return results, self._summary(results, seconds)
+
+    def _locate(self, item):
+        result = dict(url=item.get('url'), task_id=item.get('task_id'), path=None, exists=False, size=None, sha256=None,
+                      expected_sha256=item.get('sha256'), expected_size=item.get('size'), ok=None, verified=False,
+                      cause=None)
+        if self.layout == LAYOUT_RUST:
+            result['path'] = _rust_path(self.cache_dir, item)
+            result['size'] = _size(result['path'])
+            result['exists'] = result['size'] is not None and os.path.isfile(result['path'])
+            return result
+        return self._locate_legacy(item, result)
+
+    def _locate_legacy(self, item, result):
+        if item.get('task_id'):
+            candidates = _legacy_candidates(self.cache_dir, item['task_id'])
+            result['path'] = os.path.join(self.cache_dir, item['task_id'], '<peer id>', 'data')
+        else:
+            # Go task IDs were computed differently: find the task by its length and, below, its hash.
+            candidates = [(peer_dir, metadata) for dummy, peer_dir, metadata in _legacy_tasks(self.cache_dir)
+                          if metadata and (item.get('size') is None or metadata.get('contentLength') == item.get('size'))]
+            result['path'] = os.path.join(self.cache_dir, '<task id>', '<peer id>', 'data')
+            if self.mode == MODE_FULL and item.get('sha256') and candidates:
+                hashes = hash_files([os.path.join(peer_dir, 'data') for peer_dir, dummy in candidates])
+                candidates = [(peer_dir, metadata) for peer_dir, metadata in candidates
+                              if not isinstance(hashes.get(os.path.join(peer_dir, 'data')), OSError)
+                              and hashes[os.path.join(peer_dir, 'data')][0] == item['sha256']]
+        done = [(peer_dir, metadata) for peer_dir, metadata in candidates if metadata and metadata.get('done')]
+        chosen = done[0] if done else (candidates[0] if candidates else None)
+        if chosen is None:
+            return result
+        peer_dir, metadata = chosen
+        data = os.path.join(peer_dir, 'data')
+        result['path'] = data
+        result['task_id'] = result['task_id'] or os.path.basename(os.path.dirname(peer_dir))
+        result['size'] = _size(data)
+        result['exists'] = result['size'] is not None
+        result['legacy_metadata'] = dict(done=bool(metadata and metadata.get('done')),
+                                         content_length=(metadata or {}).get('contentLength'))
+        return result
+
+    def _judge(self, result):
+        if result['ok'] is False:
+            return
+        if not result['exists']:
+            result['ok'] = False
+            result['cause'] = self._absent_cause(result)
+            return
+        problems = []
+        if result['expected_size'] is not None and result['size'] != result['expected_size']:
+            problems.append(f"its size is {result['size']} bytes, not {result['expected_size']}")
+        legacy = result.get('legacy_metadata')
+        if legacy is not None:
+            if not legacy['done']:
+                problems.append('its metadata says the download is not done')
+            elif legacy['content_length'] is not None and legacy['content_length'] != result['size']:
+                problems.append(f"its data has {result['size']} bytes but the metadata says {legacy['content_length']}")
+        if self.mode == MODE_FULL and result['expected_sha256']:
+            if result['sha256'] == result['expected_sha256']:
+                result['verified'] = True
+            else:
+                problems.append('its sha256 differs from the expected one: the download is incomplete or still running (the '
+                                'file is created at full length when the task starts, so its size proves nothing), or the '
+                                'origin content changed')
+        if self.dfctl_tasks is not None and self.layout == LAYOUT_RUST:
+            state = self.dfctl_tasks.get(result['task_id'])
+            result['dfctl_finished'] = bool(state and state['finished'])
+            if state is None:
+                problems.append(f'dfctl task ls in container {self.container} does not list the task')
+            elif not state['finished']:
+                problems.append(f'dfctl task ls in container {self.container} shows the task unfinished'
+                                + (' (failed)' if state['failed'] else ''))
+        result['ok'] = not problems
+        if problems:
+            result['cause'] = 'present, but ' + '; '.join(problems)
+
+    def _absent_cause(self, result):
+        if not os.path.isdir(self.cache_dir):
+            return f'cache_dir {self.cache_dir} does not exist on this host'
+        if self.layout == LAYOUT_RUST and not os.path.isdir(os.path.join(self.cache_dir, 'content')):
+            return (f'cache_dir {self.cache_dir} has no content/ directory at all: it is not the directory mounted at the '
+                    "seed peer's storage.dir (/var/lib/dragonfly), or this is not the seed peer's host")
+        hosts = self.elsewhere.get(result['url']) if result['url'] else None
+        if hosts:
+            here = f' (this seed peer is {self.seed_ip})' if self.seed_ip else ''
+            others = [host for host in hosts if not self.seed_ip or f'({self.seed_ip})' not in host]
+            if others:
+                return (f"file absent; the preheat result says it landed on {', '.join(others)}{here}: with scope "
+                        'single_seed_peer each task goes to one seed peer chosen by consistent hashing')
+            return ('file absent although the preheat result names this seed peer: its cache was removed since (GC by '
+                    'gc.policy.taskTTL, storage.keep=false wiping it at restart), or cache_dir is not its storage.dir')
+        if self.layout == LAYOUT_LEGACY_GO and not result['task_id']:
+            return 'no finished task with this length and sha256 in the Go dfdaemon data directory'
+        return ('file absent: this peer never downloaded the task (not preheated here, different task ID inputs: tag, '
+                'application, filtered_query_params, piece_length, registry host), or it was removed (GC, storage.keep)')
+
+    def _summary(self, results, seconds):
+        ok = sum(1 for result in results if result['ok'])
+        throughput = (self.bytes_hashed / seconds / (1024 * 1024)) if seconds > 0 and self.bytes_hashed else None
+        return dict(total=len(results), ok=ok, failed=len(results) - ok,
+                    missing=sum(1 for result in results if not result['exists']),
+                    verified=sum(1 for result in results if result['verified']),
+                    bytes_hashed=self.bytes_hashed, seconds=round(seconds, 3),
+                    mib_per_second=round(throughput, 1) if throughput else None)

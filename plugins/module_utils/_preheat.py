@@ -1,0 +1,817 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, p2p.dragonfly contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Preheat logic shared by the preheat, task_info and job_info modules.
+
+Checked against d7y.io/dragonfly/v2 v2.5.0 and dragonfly-client v1.4.0:
+
+* Expected tasks. For files each URL is one task. For images the manager
+  (``internal/job/image.go``) reads the manifest, follows a manifest list for the requested platform
+  (``filterManifests``: OS and architecture only) and preheats every blob of the selected manifests
+  (config first, then layers) as ``<scheme>://<host>/v2/<name>/blobs/<digest>``.
+* The seed names the task. The scheduler (``scheduler/job/job.go`` ``preheatV2SingleSeedPeerByURL``,
+  ``PreheatAllSeedPeers``, ``PreheatAllPeers``) sends ``DownloadTask`` with the URL, ``piece_length``,
+  ``tag`` and ``application`` of the job (pointers to possibly empty strings, for images and files
+  alike) and the parsed ``filtered_query_params``. The seed (``dfdaemon_upload.rs`` ``download_task``)
+  computes the task ID itself with ``IDGenerator::task_id`` URL-based mode (no blob-digest mode: the
+  scheduler never sets ``enable_task_id_based_blob_digest``); an empty tag or application adds
+  nothing to the hash. ``_task_id.task_id`` reproduces that.
+* Finding cached content. The only manager API that reaches the peers is a ``get_task`` job:
+  each active scheduler of the clusters calls ``StatLocalTask`` on every host it knows and lists the
+  hosts holding the task, with ``IsFinished`` = the task's ``finished_at`` is set
+  (``scheduler/job/job.go`` ``GetTask``). It is asked by task ID here: with a URL the manager would
+  compute the Go task ID (``idgen.TaskIDV2ByURLBased``), which differs from the seed's for URLs that
+  need normalising or carry several query parameters.
+* Job rows lag. ``GET /oapi/v1/jobs/:id`` only reads the database; the manager writes a job's state
+  and result from Redis at creation and then with back-off (``manager/service/job.go``
+  ``pollingJob(..., 30s, 300s, 16)`` with retry-go v5 ``BackOffDelay``): at about 0, 30, 90, 210,
+  450 s, then every 300 s, and marks the job FAILURE after the 16th look (~62 min). Preheat,
+  get_task and delete_task jobs all follow it. Jobs are therefore read when a refresh is due, not
+  every few seconds.
+* False successes. With ``single_seed_peer`` a URL whose download failed is only logged and the job
+  still ends SUCCESS without it in ``success_tasks``; with ``all_*`` scopes ``success_tasks`` leaves out
+  every host that failed any URL (``PreheatAllSeedPeers``), and the job succeeds when any pair did.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import ipaddress
+import json
+import re
+import time
+from urllib.parse import urlencode, urlsplit
+
+from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.urls import fetch_url
+
+from ansible_collections.p2p.dragonfly.plugins.module_utils._api import REDACTED
+from ansible_collections.p2p.dragonfly.plugins.module_utils._image_reference import (
+    blob_url,
+    format_platform,
+    is_manifest_list,
+    manifest_references,
+    parse_manifest_url,
+    parse_platform,
+    select_manifests,
+)
+from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import (
+    FILTERED_QUERY_PARAMS_SEPARATOR,
+    normalize_url,
+    task_id as compute_task_id,
+)
+
+
+MIB = 1024 * 1024
+
+SCOPE_SINGLE_SEED_PEER = 'single_seed_peer'
+SCOPE_ALL_SEED_PEERS = 'all_seed_peers'
+SCOPE_ALL_PEERS = 'all_peers'
+SCOPES = (SCOPE_SINGLE_SEED_PEER, SCOPE_ALL_SEED_PEERS, SCOPE_ALL_PEERS)
+HOST_TYPE_SUPER = 'super'
+
+# manager/types/job.go PreheatArgs / GetTaskArgs binding rules.
+PIECE_LENGTH_RANGE = (4 * MIB, 64 * MIB)
+COUNT_RANGE = (1, 200)
+PERCENTAGE_RANGE = (1, 100)
+IPS_MAX = 100
+CONCURRENT_TASK_COUNT_RANGE = (1, 100)
+CONCURRENT_PEER_COUNT_RANGE = (1, 1000)
+
+STATE_PENDING = 'PENDING'
+STATE_SUCCESS = 'SUCCESS'
+STATE_FAILURE = 'FAILURE'
+FINAL_STATES = (STATE_SUCCESS, STATE_FAILURE)
+
+JOB_TYPE_PREHEAT = 'preheat'
+JOB_TYPE_GET_TASK = 'get_task'
+
+
+def _refresh_offsets(delay=30, max_delay=300, attempts=16):
+    # pollingJob: the first look at once, then BackOffDelay (delay << (n-1)) capped at max_delay.
+    offsets, elapsed = [], 0
+    for attempt in range(1, attempts):
+        elapsed += min(delay << (attempt - 1), max_delay)
+        offsets.append(elapsed)
+    return tuple(offsets)
+
+
+# Seconds after a job's creation at which the manager rewrites its row (besides at once).
+REFRESH_OFFSETS = _refresh_offsets()
+# Read a row this long after a refresh is due, to leave the manager time to write it.
+REFRESH_SLACK = 2
+# Read a pending row at least this often even when no refresh is due (other manager versions).
+MAX_POLL_GAP = 60
+# How long the idempotence check waits for its get_task jobs: past the 30 s and 90 s refreshes.
+CHECK_TIMEOUT = REFRESH_OFFSETS[1] + 10
+
+BIO = 'Created by Ansible (p2p.dragonfly.%s)'
+
+MANIFEST_MEDIA_TYPES = (
+    'application/vnd.docker.distribution.manifest.v2+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.docker.distribution.manifest.v1+prettyjws',
+    'application/json',
+)
+_MAX_INDEX_DEPTH = 4
+_CHALLENGE_PARAM_RE = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
+
+
+class PreheatError(Exception):
+    """A failure with a message for the user (no secrets); ``details`` go into the module result."""
+
+    def __init__(self, message, **details):
+        super(PreheatError, self).__init__(message)
+        self.message = message
+        self.details = details
+
+
+def _now():
+    return time.monotonic()
+
+
+def _sleep(seconds):
+    time.sleep(seconds)
+
+
+# --- option checks -------------------------------------------------------------------------------
+
+def check_range(option, value, limits, unit=''):
+    """Raise unless ``value`` (when set) lies within the manager's limits."""
+    if value is None:
+        return
+    low, high = limits
+    if not low <= value <= high:
+        raise PreheatError(f'{option} must be between {low}{unit} and {high}{unit} (the limits of the Dragonfly manager), '
+                           f'got {value}')
+
+
+def check_piece_length(piece_length):
+    if piece_length is None:
+        return
+    if not PIECE_LENGTH_RANGE[0] <= piece_length <= PIECE_LENGTH_RANGE[1]:
+        raise PreheatError(f'piece_length must be between {PIECE_LENGTH_RANGE[0]} (4 MiB) and {PIECE_LENGTH_RANGE[1]} '
+                           f'(64 MiB) bytes, the limits of the Dragonfly manager; got {piece_length}. Leave it unset to let '
+                           'the seed peer choose from the file size')
+
+
+def check_http_url(option, url):
+    """Raise unless ``url`` is an http(s) URL the client can parse; returns it unchanged."""
+    try:
+        scheme = urlsplit(url).scheme.lower()
+        normalize_url(url)
+    except ValueError as exc:
+        raise PreheatError(f'{option}: {url!r} is not a valid URL ({exc}): give a full http:// or https:// URL')
+    if scheme not in ('http', 'https'):
+        raise PreheatError(f'{option}: {url!r} must be an http:// or https:// URL (got scheme {scheme or "none"!r})')
+    return url
+
+
+def check_registry_host(option, host):
+    """Refuse registry addresses the manager cannot dial.
+
+    The manager reads manifests through ``pkg/net/http.NewSafeDialer``, which refuses every address
+    that is not global unicast (loopback, link-local, unspecified, multicast; private ranges are fine).
+    """
+    name = host.rsplit(':', 1)[0] if not host.endswith(']') else host
+    name = name.strip('[]').lower()
+    refused = name == 'localhost' or name.endswith('.localhost')
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        address = None
+    if address is not None:
+        refused = address.is_loopback or address.is_link_local or address.is_unspecified or address.is_multicast
+    if refused:
+        raise PreheatError(f'{option}: the registry address {host} is a loopback or link-local address, which the Dragonfly '
+                           "manager refuses to connect to (its registry client only dials global unicast addresses; "
+                           'private ranges such as 10.x or 192.168.x work): use an address of the registry host the '
+                           'manager and the seed peers can reach')
+
+
+def check_ips(ips):
+    if len(ips) > IPS_MAX:
+        raise PreheatError(f'ips may name at most {IPS_MAX} peers (the limit of the Dragonfly manager), got {len(ips)}')
+    for ip in ips:
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            raise PreheatError(f'ips: {ip!r} is not an IP address: give the IPs the peers advertise (host.ip of dfdaemon)')
+
+
+def check_selection(scope, ips, count, percentage):
+    """Validate scope/ips/count/percentage like the manager, with the reason when refused."""
+    given = [name for name, value in (('ips', ips), ('count', count), ('percentage', percentage)) if value]
+    if len(given) > 1:
+        raise PreheatError(f"{' and '.join(given)} are mutually exclusive: set only one of ips, count and percentage "
+                           '(the scheduler would use ips first, then count, then percentage)')
+    if given and scope == SCOPE_SINGLE_SEED_PEER:
+        raise PreheatError(f'{given[0]} only applies to scope all_seed_peers or all_peers; with scope single_seed_peer the '
+                           'scheduler picks one seed peer per task by consistent hashing. Set scope: all_seed_peers')
+    if ips:
+        check_ips(ips)
+    check_range('count', count, COUNT_RANGE)
+    check_range('percentage', percentage, PERCENTAGE_RANGE)
+
+
+def filtered_query_params_text(names):
+    """The manager's form of filtered_query_params: ``&``-separated, ``''`` for its default list."""
+    return FILTERED_QUERY_PARAMS_SEPARATOR.join(names or [])
+
+
+# --- expected tasks ------------------------------------------------------------------------------
+
+def expected_tasks(entries, tag=None, application=None, filtered_query_params=None, piece_length=None):
+    """``entries``: ``(url, digest or None)``; returns ``[{url, task_id[, digest]}]`` without repeats.
+
+    The task ID is the one the seed peer computes (see the module docstring).
+    """
+    filters = filtered_query_params_text(filtered_query_params)
+    tasks, seen = [], set()
+    for url, digest in entries:
+        if url in seen:
+            continue
+        seen.add(url)
+        task_id_value = compute_task_id(url, piece_length=piece_length, tag=tag, application=application,
+                                        filtered_query_params=filters)
+        task = dict(url=url, task_id=task_id_value)
+        if digest:
+            task['digest'] = digest
+        tasks.append(task)
+    return tasks
+
+
+# --- registry --------------------------------------------------------------------------------------
+
+def parse_challenge(header):
+    """``WWW-Authenticate`` -> ``(scheme, {param: value})``; ``(None, {})`` when absent."""
+    header = (header or '').strip()
+    if not header:
+        return None, {}
+    scheme, dummy, rest = header.partition(' ')
+    params = {}
+    for match in _CHALLENGE_PARAM_RE.finditer(rest):
+        value = match.group(2) if match.group(2) is not None else match.group(3)
+        params[match.group(1).lower()] = value.replace('\\"', '"')
+    return scheme.lower(), params
+
+
+def _registry_message(body):
+    try:
+        document = json.loads(to_text(body or b'', errors='surrogate_or_replace'))
+    except ValueError:
+        text = ' '.join(to_text(body or b'', errors='surrogate_or_replace').split())
+        return text[:300]
+    errors = document.get('errors') if isinstance(document, dict) else None
+    if isinstance(errors, list):
+        return '; '.join(f"{error.get('code', '')}: {error.get('message', '')}".strip(': ')
+                         for error in errors if isinstance(error, dict))
+    return ''
+
+
+class Registry(object):
+    """Reads image manifests with ``fetch_url`` the way the manager does (token or basic auth).
+
+    ``authorization`` ends up holding the header that worked; ``basic_auth`` tells whether it is a
+    basic one, which the manager would not forward to the seed peers by itself.
+    """
+
+    def __init__(self, module, username=None, password=None, headers=None, timeout=30, ca_path=None):
+        self.module = module
+        self.username = username or None
+        self.password = password or ''
+        self.timeout = timeout
+        self.ca_path = ca_path
+        self.extra_headers = {}
+        self.authorization = None
+        self.basic_auth = False
+        self.given_authorization = False
+        for name, value in (headers or {}).items():
+            if name.lower() == 'authorization':
+                # Like the manager: a given Authorization is used as it is, without a token exchange.
+                self.authorization = value
+                self.given_authorization = True
+            else:
+                self.extra_headers[name] = value
+        self._tried_challenge = False
+
+    def _secret(self, value):
+        if value:
+            self.module.no_log_values.add(value)
+        return value
+
+    def _get(self, url, headers):
+        response, info = fetch_url(self.module, url, headers=headers, method='GET', timeout=self.timeout,
+                                   use_netrc=False, ca_path=self.ca_path)
+        status = info.get('status')
+        if status is None:
+            status = -1
+        body = None
+        if 200 <= status < 300 and response is not None:
+            try:
+                body = response.read()
+            except (AttributeError, OSError):
+                body = None
+        if body is None:
+            body = info.get('body') or b''
+        return status, body, info
+
+    def manifest(self, url, repository):
+        """Return the manifest document at ``url`` as a dict."""
+        headers = dict(self.extra_headers)
+        headers['Accept'] = ', '.join(MANIFEST_MEDIA_TYPES)
+        if self.authorization:
+            headers['Authorization'] = self.authorization
+        status, body, info = self._get(url, headers)
+        if status == 401 and not self.authorization and not self._tried_challenge:
+            self._tried_challenge = True
+            self._authenticate(info, repository, url)
+            headers['Authorization'] = self.authorization
+            status, body, info = self._get(url, headers)
+        if not 200 <= status < 300:
+            raise PreheatError(self._explain(status, url, info, body, repository), http_status=status)
+        try:
+            document = json.loads(to_text(body, errors='surrogate_or_replace'))
+        except ValueError:
+            document = None
+        if not isinstance(document, dict):
+            raise PreheatError(f'the registry answered GET {url} with something that is not a JSON manifest: is this a '
+                               'manifest URL of an OCI registry?')
+        return document
+
+    def _authenticate(self, info, repository, url):
+        scheme, params = parse_challenge(info.get('www-authenticate'))
+        if scheme == 'bearer' and params.get('realm'):
+            self.authorization = 'Bearer ' + self._secret(self._bearer_token(params, repository))
+        elif scheme == 'basic':
+            if not self.username:
+                raise PreheatError(f'the registry asks for credentials (basic auth) to read {url}: set registry_username '
+                                   'and registry_password', http_status=401)
+            raw = f'{self.username}:{self.password}'.encode('utf-8')
+            self.authorization = self._secret('Basic ' + base64.b64encode(raw).decode('ascii'))
+            self.basic_auth = True
+        else:
+            raise PreheatError(f'the registry answered 401 to GET {url} without a usable WWW-Authenticate challenge '
+                               f'({scheme or "none"}): cannot authenticate', http_status=401)
+
+    def _bearer_token(self, params, repository):
+        query = {'scope': params.get('scope') or f'repository:{repository}:pull'}
+        if params.get('service'):
+            query['service'] = params['service']
+        realm = params['realm']
+        token_url = realm + ('&' if '?' in realm else '?') + urlencode(sorted(query.items()))
+        headers = {'Accept': 'application/json'}
+        if self.username:
+            raw = f'{self.username}:{self.password}'.encode('utf-8')
+            headers['Authorization'] = self._secret('Basic ' + base64.b64encode(raw).decode('ascii'))
+        status, body, info = self._get(token_url, headers)
+        if status == -1:
+            raise PreheatError(f"the registry's token service at {realm} is unreachable: {to_text(info.get('msg'))}")
+        if status in (401, 403):
+            if self.username:
+                raise PreheatError(f"the registry's token service ({realm}) refused registry_username "
+                                   f"'{self.username}' and its password (HTTP {status}): check the credentials",
+                                   http_status=status)
+            raise PreheatError(f"the registry's token service ({realm}) refused an anonymous token for "
+                               f'{repository} (HTTP {status}): set registry_username and registry_password',
+                               http_status=status)
+        if not 200 <= status < 300:
+            raise PreheatError(f"the registry's token service ({realm}) answered HTTP {status}: "
+                               f'{_registry_message(body)}', http_status=status)
+        try:
+            document = json.loads(to_text(body, errors='surrogate_or_replace'))
+        except ValueError:
+            document = None
+        token = None
+        if isinstance(document, dict):
+            token = document.get('token') or document.get('access_token')
+        if not token:
+            raise PreheatError(f"the registry's token service ({realm}) answered without a token")
+        return token
+
+    def _explain(self, status, url, info, body, repository):
+        message = _registry_message(body)
+        shown = f' ({message})' if message else ''
+        if status == -1:
+            return (f"registry unreachable: GET {url} failed: {to_text(info.get('msg'))}. The module reads the manifest "
+                    'from the host it runs on (the controller unless delegate_to says otherwise): check the registry '
+                    'address, option scheme/insecure_registry (http or https), and the network')
+        if status == 401:
+            if self.given_authorization:
+                return (f'the registry refused the Authorization header given in option headers for GET {url} (HTTP 401)'
+                        f'{shown}: renew it, or remove it and set registry_username and registry_password')
+            if self.username:
+                return (f'the registry refused registry_username {self.username!r} for GET {url} (HTTP 401){shown}: '
+                        'check the credentials')
+            return (f'the registry requires credentials for GET {url} (HTTP 401){shown}: set registry_username and '
+                    'registry_password')
+        if status == 403:
+            return f'the registry denied GET {url} (HTTP 403){shown}: the credentials lack pull access to {repository}'
+        if status == 404:
+            return (f'manifest not found: GET {url} answered HTTP 404{shown}: check the image name and tag '
+                    '(option image or url)')
+        if status == 429:
+            return (f'the registry rate-limited GET {url} (HTTP 429){shown}: retry later, or authenticate '
+                    '(Docker Hub limits anonymous pulls)')
+        return f'the registry answered GET {url} with HTTP {status}{shown}'
+
+
+def _platform_label(descriptor):
+    platform = descriptor.get('platform') or {}
+    parts = [platform.get('os') or '?', platform.get('architecture') or '?']
+    if platform.get('variant'):
+        parts.append(platform['variant'])
+    return '/'.join(parts)
+
+
+def resolve_image(registry, manifest_url_value, platform):
+    """Read the manifests the manager would preheat; returns ``(entries, platforms)``.
+
+    ``entries``: ``(blob URL, digest)`` in the manager's order. ``platforms``: the platforms the
+    index offers (empty for a single-platform manifest).
+    """
+    parsed = parse_manifest_url(manifest_url_value)
+    wanted = parse_platform(platform)
+    manifests, offered = [], []
+
+    def resolve(reference, depth):
+        url = f'{parsed.scheme}://{parsed.host}/v2/{parsed.repository}/manifests/{reference}'
+        document = registry.manifest(url, parsed.repository)
+        if not is_manifest_list(document):
+            manifests.append(document)
+            return
+        if depth >= _MAX_INDEX_DEPTH:
+            raise PreheatError(f'image index nesting deeper than {_MAX_INDEX_DEPTH} levels at {url}')
+        descriptors = [item for item in document.get('manifests') or [] if isinstance(item, dict)]
+        if depth == 0:
+            offered.extend(label for label in (_platform_label(item) for item in descriptors)
+                           if label not in offered and not label.startswith('unknown/'))
+        for descriptor in select_manifests(document, wanted):
+            resolve(descriptor['digest'], depth + 1)
+
+    resolve(parsed.reference, 0)
+    if not manifests:
+        raise PreheatError(f'platform {format_platform(wanted)} is not in the image index of {manifest_url_value}; it '
+                           f"offers: {', '.join(offered) or 'nothing'}. Set option platform to one of them",
+                           available_platforms=offered)
+    entries = []
+    for manifest in manifests:
+        try:
+            digests = manifest_references(manifest)
+        except ValueError as exc:
+            raise PreheatError(f'cannot read the image manifest of {manifest_url_value}: {exc}')
+        for digest in digests:
+            entries.append((blob_url(parsed.scheme, parsed.host, parsed.repository, digest), digest))
+    return entries, offered
+
+
+# --- what the peers hold ---------------------------------------------------------------------------
+
+def host_label(hostname, ip):
+    return f'{hostname} ({ip})'
+
+
+class Observations(object):
+    """What is known about which host holds which task, from get_task answers and preheat results."""
+
+    def __init__(self):
+        # task_id -> {(ip, hostname): host dict}
+        self.finished = {}
+        # (ip, hostname) -> host dict: every host seen anywhere (holding something, or named by a job).
+        self.hosts = {}
+
+    def _host(self, hostname, ip, host_type, cluster_id):
+        key = (ip or '', hostname or '')
+        host = self.hosts.get(key)
+        if host is None:
+            host = dict(hostname=hostname or '', ip=ip or '', host_type=host_type, scheduler_cluster_id=cluster_id)
+            self.hosts[key] = host
+        else:
+            if host_type and not host.get('host_type'):
+                host['host_type'] = host_type
+            if cluster_id and not host.get('scheduler_cluster_id'):
+                host['scheduler_cluster_id'] = cluster_id
+        return key, host
+
+    def add_finished(self, task_id, hostname, ip, host_type=None, cluster_id=None):
+        key, host = self._host(hostname, ip, host_type, cluster_id)
+        self.finished.setdefault(task_id, {})[key] = host
+
+    def add_seen(self, hostname, ip, host_type=None, cluster_id=None):
+        self._host(hostname, ip, host_type, cluster_id)
+
+    def add_get_task(self, task_id, row):
+        """Record what a get_task job row says (answered schedulers only)."""
+        for cluster_id, peer in get_task_peers(row):
+            if peer['is_finished']:
+                self.add_finished(task_id, peer['hostname'], peer['ip'], peer['host_type'], cluster_id)
+            else:
+                self.add_seen(peer['hostname'], peer['ip'], peer['host_type'], cluster_id)
+
+    def add_preheat(self, outcome, url_tasks, host_type=None):
+        """Record the success/failure tasks of a preheat job (see ``preheat_outcome``)."""
+        for item in outcome['success_tasks']:
+            task = url_tasks.get(item['url'])
+            if task is not None:
+                self.add_finished(task, item['hostname'], item['ip'], host_type, item['scheduler_cluster_id'])
+        for item in outcome['failure_tasks']:
+            self.add_seen(item['hostname'], item['ip'], host_type, item['scheduler_cluster_id'])
+
+    def cached(self, tasks):
+        """``{host label: [urls]}`` of the finished tasks among ``tasks``."""
+        view = {}
+        for task in tasks:
+            for host in self.finished.get(task['task_id'], {}).values():
+                view.setdefault(host_label(host['hostname'], host['ip']), []).append(task['url'])
+        return view
+
+    def per_host(self, tasks):
+        """``[{hostname, ip, host_type, scheduler_cluster_id, task_ids, urls}]`` for the finished tasks."""
+        rows = {}
+        for task in tasks:
+            for key, host in self.finished.get(task['task_id'], {}).items():
+                row = rows.setdefault(key, dict(host, task_ids=[], urls=[]))
+                row['task_ids'].append(task['task_id'])
+                row['urls'].append(task['url'])
+        return [rows[key] for key in sorted(rows)]
+
+
+class Requirement(object):
+    """Which hosts must hold a task, following the preheat scope and peer selection."""
+
+    def __init__(self, scope, ips=None, count=None, percentage=None, cluster_ids=None):
+        self.scope = scope
+        self.ips = list(ips or [])
+        self.count = count
+        self.percentage = percentage
+        self.cluster_ids = list(cluster_ids or [])
+
+    @property
+    def peer_word(self):
+        return 'peer' if self.scope == SCOPE_ALL_PEERS else 'seed peer'
+
+    def describe(self):
+        word = self.peer_word
+        if self.ips:
+            return f"the {word}s {', '.join(self.ips)}"
+        if self.scope == SCOPE_SINGLE_SEED_PEER:
+            text = 'one seed peer'
+        elif self.count:
+            text = f'{self.count} {word}s (or all of them, if fewer)'
+        elif self.percentage:
+            text = f'{self.percentage}% of the {word}s'
+        else:
+            text = f'every {word}'
+        if len(self.cluster_ids) > 1:
+            text += ' in each scheduler cluster'
+        return text
+
+    def _type_ok(self, host):
+        return self.scope == SCOPE_ALL_PEERS or host.get('host_type') in (None, HOST_TYPE_SUPER)
+
+    def _in_cluster(self, host, cluster_id):
+        return (len(self.cluster_ids) <= 1 or not host.get('scheduler_cluster_id')
+                or host['scheduler_cluster_id'] == cluster_id)
+
+    def unmet(self, task_id, observations):
+        """``None`` when the task is where it must be, else what is missing (text)."""
+        finished = [host for host in observations.finished.get(task_id, {}).values() if self._type_ok(host)]
+        known = [host for host in observations.hosts.values() if self._type_ok(host)]
+        word = self.peer_word
+        if self.ips:
+            done_ips = set(host['ip'] for host in finished)
+            lacking = [ip for ip in self.ips if ip not in done_ips]
+            lacking += [host_label(host['hostname'], host['ip']) for host in known
+                        if host['ip'] in self.ips and host['ip'] not in lacking and host not in finished]
+            return f"not finished on {', '.join(lacking)}" if lacking else None
+        problems = []
+        for cluster_id in self.cluster_ids or [None]:
+            done = [host for host in finished if self._in_cluster(host, cluster_id)]
+            pool = [host for host in known if self._in_cluster(host, cluster_id)]
+            where = f' of scheduler cluster {cluster_id}' if len(self.cluster_ids) > 1 else ''
+            if self.scope == SCOPE_SINGLE_SEED_PEER:
+                if not done:
+                    problems.append(f'finished on no seed peer{where}')
+                continue
+            if self.count:
+                needed = max(1, min(self.count, len(pool)))
+            elif self.percentage:
+                needed = max(1, len(pool) * self.percentage // 100)
+            else:
+                needed = max(1, len(pool))
+            if len(done) < needed:
+                lacking = [host_label(host['hostname'], host['ip']) for host in pool if host not in done]
+                text = f'finished on {len(done)} of the {needed} {word}s needed{where}'
+                if lacking and not (self.count or self.percentage):
+                    text += f" (not on {', '.join(lacking)})"
+                problems.append(text)
+        return '; '.join(problems) or None
+
+    def missing(self, tasks, observations):
+        """``[{url, task_id, missing}]`` for the tasks not yet where they must be."""
+        result = []
+        for task in tasks:
+            reason = self.unmet(task['task_id'], observations)
+            if reason:
+                result.append(dict(url=task['url'], task_id=task['task_id'], missing=reason))
+        return result
+
+
+# --- job rows --------------------------------------------------------------------------------------
+
+def _job_states(row):
+    result = row.get('result') if isinstance(row, dict) else None
+    states = result.get('job_states') if isinstance(result, dict) else None
+    return [state for state in states or [] if isinstance(state, dict)]
+
+
+def get_task_peers(row):
+    """``(scheduler_cluster_id, peer)`` of every answered scheduler of a get_task job row."""
+    for job_state in _job_states(row):
+        if job_state.get('state') != STATE_SUCCESS:
+            continue
+        for result in job_state.get('results') or []:
+            if not isinstance(result, dict):
+                continue
+            cluster_id = result.get('scheduler_cluster_id')
+            for peer in result.get('peers') or []:
+                if isinstance(peer, dict):
+                    yield cluster_id, dict(
+                        id=peer.get('id'), hostname=peer.get('hostname'), ip=peer.get('ip'),
+                        host_type=peer.get('host_type'), is_finished=bool(peer.get('IsFinished')),
+                    )
+
+
+def preheat_outcome(row):
+    """``{success_tasks, failure_tasks, errors}`` of a preheat job row (flattened over schedulers)."""
+    success, failure, errors = [], [], []
+    for job_state in _job_states(row):
+        if job_state.get('error'):
+            errors.append(to_text(job_state['error']))
+        for result in job_state.get('results') or []:
+            if not isinstance(result, dict):
+                continue
+            cluster_id = result.get('scheduler_cluster_id')
+            for item in result.get('success_tasks') or []:
+                if isinstance(item, dict):
+                    success.append(dict(url=item.get('url'), hostname=item.get('hostname'), ip=item.get('ip'),
+                                        scheduler_cluster_id=cluster_id))
+            for item in result.get('failure_tasks') or []:
+                if isinstance(item, dict):
+                    failure.append(dict(url=item.get('url'), hostname=item.get('hostname'), ip=item.get('ip'),
+                                        description=item.get('description'), scheduler_cluster_id=cluster_id))
+    return dict(success_tasks=success, failure_tasks=failure, errors=errors)
+
+
+def job_summary(row):
+    """What a module returns about a job row: no args (they may hold registry credentials)."""
+    summary = dict(id=row.get('id'), type=row.get('type'), state=row.get('state'), task_id=row.get('task_id'))
+    if row.get('type') == JOB_TYPE_PREHEAT:
+        summary.update(preheat_outcome(row))
+    return summary
+
+
+def redact_job_args(args):
+    """A job's args with the registry password and header values replaced."""
+    if not isinstance(args, dict):
+        return args
+    shown = dict(args)
+    if shown.get('password'):
+        shown['password'] = REDACTED
+    if isinstance(shown.get('headers'), dict):
+        shown['headers'] = dict((name, REDACTED) for name in shown['headers'])
+    return shown
+
+
+class TrackedJob(object):
+    """A job whose row is read only when the manager is expected to have refreshed it."""
+
+    def __init__(self, row, created_at, task=None):
+        self.row = row
+        self.id = row.get('id')
+        self.created_at = created_at
+        self.last_read = created_at
+        self.task = task
+
+    @property
+    def state(self):
+        return self.row.get('state')
+
+    @property
+    def final(self):
+        return self.state in FINAL_STATES
+
+    def due(self, now):
+        if self.final:
+            return False
+        if now - self.last_read >= MAX_POLL_GAP:
+            return True
+        for offset in REFRESH_OFFSETS:
+            moment = self.created_at + offset + REFRESH_SLACK
+            if moment > now:
+                return False
+            if moment > self.last_read:
+                return True
+        return False
+
+    def next_due(self):
+        """When ``due`` will next be true (monotonic seconds)."""
+        if self.final:
+            return None
+        for offset in REFRESH_OFFSETS:
+            moment = self.created_at + offset + REFRESH_SLACK
+            if moment > self.last_read:
+                return min(moment, self.last_read + MAX_POLL_GAP)
+        return self.last_read + MAX_POLL_GAP
+
+    def read(self, client):
+        row = client.get_job(self.id)
+        self.row = row
+        self.last_read = _now()
+        return row
+
+
+def jobs_endpoint(client):
+    """``(path, auth)`` of the jobs API the client uses (PAT: ``/oapi/v1/jobs``).
+
+    Wraps ``ManagerClient._jobs_endpoint`` (module_utils/_api.py), which has no public form.
+    """
+    endpoint = getattr(client, '_jobs_endpoint', None)
+    if endpoint is None:
+        return '/oapi/v1/jobs', 'token'
+    return endpoint()
+
+
+def check_jobs_access(client):
+    """One read of the jobs API: proves the manager is reachable and the token usable, creates nothing."""
+    path, auth = jobs_endpoint(client)
+    client.request('GET', path, auth=auth, query={'type': JOB_TYPE_PREHEAT, 'page': 1, 'per_page': 1})
+
+
+def create_get_task_job(client, task_id_value, cluster_ids, module_name):
+    body = dict(type=JOB_TYPE_GET_TASK, bio=BIO % module_name, args=dict(task_id=task_id_value))
+    if cluster_ids:
+        body['scheduler_cluster_ids'] = list(cluster_ids)
+    return client.create_job(body)
+
+
+class GetTaskRound(object):
+    """One get_task job per task, created together and read as their rows refresh."""
+
+    def __init__(self, client, tasks, cluster_ids, module_name):
+        self.jobs = []
+        self.created_at = _now()
+        for task in tasks:
+            row = create_get_task_job(client, task['task_id'], cluster_ids, module_name)
+            self.jobs.append(TrackedJob(row, _now(), task=task))
+
+    @property
+    def ids(self):
+        return [job.id for job in self.jobs]
+
+    @property
+    def final(self):
+        return all(job.final for job in self.jobs)
+
+    def poll(self, client, observations, now):
+        """Read the rows that are due and record what they say."""
+        for job in self.jobs:
+            if job.due(now):
+                observations.add_get_task(job.task['task_id'], job.read(client))
+
+    def next_due(self):
+        moments = [moment for moment in (job.next_due() for job in self.jobs) if moment is not None]
+        return min(moments) if moments else None
+
+    def pending(self):
+        return [job for job in self.jobs if not job.final]
+
+
+def wait_for_round(client, round_, observations, deadline, poll_interval, done=None):
+    """Read a round's rows until all are final, ``done()`` is true, or ``deadline`` passes."""
+    while True:
+        now = _now()
+        round_.poll(client, observations, now)
+        if round_.final or (done is not None and done()):
+            return True
+        if now >= deadline:
+            return False
+        wake = round_.next_due()
+        pause = poll_interval if wake is None else max(min(wake - now, poll_interval), 0.5)
+        _sleep(max(min(pause, deadline - now), 0))
+
+
+def manager_error_hint(exc):
+    """Extra advice for a failed preheat POST, beyond what the client says."""
+    text = exc.server_message or ''
+    if exc.status and exc.status >= 500 and ('ip ' in text and 'is invalid' in text):
+        return (' The manager refuses registries at loopback or link-local addresses (127.0.0.1, localhost): use an '
+                'address of the host the manager can reach.')
+    if exc.status and exc.status >= 500 and 'no matching manifest' in text:
+        return ' The manager found no manifest for the platform: check option platform.'
+    return ''

@@ -1,0 +1,827 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, p2p.dragonfly contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The preheat module against a simulated manager, scheduler, seed peers and registry.
+
+The simulation keeps the manager's timing: a job row shows the state of the world at the last
+refresh (creation, then 30, 90, 210 s ... later), get_task jobs answer from the simulated caches,
+and a preheat fills the seed peers' caches after a download time. Time is a fake clock.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import hashlib
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _api, _preheat
+from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_id as rust_task_id
+from ansible_collections.p2p.dragonfly.plugins.modules import preheat
+
+from ansible_collections.p2p.dragonfly.tests.unit.plugins.modules.conftest import MANAGER_URL
+
+
+TOKEN = 'cGF0LXZhbHVlLW9mLXRoZS10ZXN0LXRva2VuLTEyMzQ1Ng'
+REGISTRY = 'registry.test:5000'
+REGISTRY_PASSWORD = 'Regi$try-pa55'
+HEADER_SECRET = 'hdr-secret-value-42'
+BEARER = 'registry-bearer-token-abcdef'
+JOBS = '/oapi/v1/jobs'
+SEED_1 = dict(hostname='seed-1', ip='10.0.0.5', host_type='super')
+SEED_2 = dict(hostname='seed-2', ip='10.0.0.6', host_type='super')
+PEER_1 = dict(hostname='peer-1', ip='10.0.0.9', host_type='normal')
+
+INDEX_TYPE = 'application/vnd.oci.image.index.v1+json'
+MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json'
+
+
+def digest_of(text):
+    return 'sha256:' + hashlib.sha256(text.encode()).hexdigest()
+
+
+CONFIG_AMD64, LAYER_AMD64_1, LAYER_AMD64_2 = digest_of('config-amd64'), digest_of('layer-amd64-1'), digest_of('layer-amd64-2')
+CONFIG_ARM64, LAYER_ARM64 = digest_of('config-arm64'), digest_of('layer-arm64')
+
+
+def image_manifest(config, layers):
+    return dict(schemaVersion=2, mediaType=MANIFEST_TYPE,
+                config=dict(mediaType='application/vnd.oci.image.config.v1+json', digest=config, size=100),
+                layers=[dict(mediaType='application/vnd.oci.image.layer.v1.tar', digest=layer, size=1000) for layer in layers])
+
+
+MANIFEST_AMD64 = image_manifest(CONFIG_AMD64, [LAYER_AMD64_1, LAYER_AMD64_2])
+MANIFEST_ARM64 = image_manifest(CONFIG_ARM64, [LAYER_ARM64])
+DIGEST_AMD64 = digest_of(json.dumps(MANIFEST_AMD64))
+DIGEST_ARM64 = digest_of(json.dumps(MANIFEST_ARM64))
+INDEX = dict(schemaVersion=2, mediaType=INDEX_TYPE, manifests=[
+    dict(mediaType=MANIFEST_TYPE, digest=DIGEST_AMD64, size=500, platform=dict(os='linux', architecture='amd64')),
+    dict(mediaType=MANIFEST_TYPE, digest=DIGEST_ARM64, size=500,
+         platform=dict(os='linux', architecture='arm64', variant='v8')),
+    dict(mediaType=MANIFEST_TYPE, digest=digest_of('attestation'), size=500,
+         platform=dict(os='unknown', architecture='unknown')),
+])
+
+
+def blob(digest, scheme='http'):
+    return f'{scheme}://{REGISTRY}/v2/team/app/blobs/{digest}'
+
+
+AMD64_BLOBS = [blob(CONFIG_AMD64), blob(LAYER_AMD64_1), blob(LAYER_AMD64_2)]
+FILE_1 = 'http://files.test/data/one.bin'
+FILE_2 = 'http://files.test/data/two.bin?X-Amz-Signature=abc&keep=1'
+
+
+class Clock(object):
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        assert seconds >= 0
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class World(object):
+    """The simulated Dragonfly cluster and registry behind ``fetch_url``."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.calls = []
+        self.jobs = {}
+        self.next_id = 100
+        self.seeds = [SEED_1]
+        self.normal_peers = []
+        # task_id -> {(ip, hostname): (host dict, started_at, finished_at or None)}
+        self.cache = {}
+        self.download_seconds = 10
+        self.fail_urls = set()
+        self.job_failure = None
+        self.overrides = {}
+        self.registry_auth = None
+        self.registry_documents = {
+            '/v2/team/app/manifests/1.0': INDEX,
+            f'/v2/team/app/manifests/{DIGEST_AMD64}': MANIFEST_AMD64,
+            f'/v2/team/app/manifests/{DIGEST_ARM64}': MANIFEST_ARM64,
+            '/v2/team/single/manifests/2.0': MANIFEST_AMD64,
+        }
+
+    # --- helpers for tests -------------------------------------------------------------------
+
+    def put(self, url, host, finished=True, **id_args):
+        tid = rust_task_id(url, **id_args)
+        self.cache.setdefault(tid, {})[(host['ip'], host['hostname'])] = (host, 0.0, 0.0 if finished else None)
+
+    def requests(self):
+        return [(call['method'], call['path']) for call in self.calls]
+
+    def posts(self, job_type=None):
+        return [call for call in self.calls if call['method'] == 'POST'
+                and (job_type is None or call['body'].get('type') == job_type)]
+
+    # --- transport --------------------------------------------------------------------------
+
+    def fetch_url(self, module, url, data=None, headers=None, method=None, timeout=None, **kwargs):
+        parts = urlsplit(url)
+        call = dict(method=method, url=url, host=parts.netloc, path=parts.path,
+                    query={key: values[0] for key, values in parse_qs(parts.query).items()},
+                    headers=dict(headers or {}), body=json.loads(data) if data else None)
+        self.calls.append(call)
+        override = self.overrides.get((method, parts.path))
+        if override:
+            status, body = override.pop(0) if isinstance(override, list) else override
+            if isinstance(override, list) and not override:
+                del self.overrides[(method, parts.path)]
+            return self._answer(url, status, body)
+        if parts.netloc == 'manager.test:8080':
+            return self._manager(call)
+        if parts.netloc == REGISTRY:
+            return self._registry(call)
+        if parts.netloc == 'auth.test':
+            return self._token(call)
+        return None, dict(url=url, status=-1, msg=f'<urlopen error [Errno -2] Name or service not known: {parts.netloc}>')
+
+    @staticmethod
+    def _answer(url, status, body, headers=None):
+        if status == -1:
+            return None, dict(url=url, status=-1, msg=body)
+        raw = json.dumps(body).encode() if isinstance(body, (dict, list)) else (body or '').encode()
+        info = dict(url=url, status=status, msg='OK' if status < 400 else f'HTTP Error {status}')
+        info.update({key.lower(): value for key, value in (headers or {}).items()})
+
+        class Body(object):
+            def read(self):
+                return raw
+
+        if status >= 400:
+            info['body'] = raw
+            return None, info
+        return Body(), info
+
+    # --- manager ----------------------------------------------------------------------------
+
+    def _manager(self, call):
+        if call['headers'].get('Authorization') != 'Bearer ' + TOKEN:
+            return self._answer(call['url'], 401, {'message': 'Unauthorized'})
+        if call['path'] == JOBS and call['method'] == 'GET':
+            return self._answer(call['url'], 200, [])
+        if call['path'] == JOBS and call['method'] == 'POST':
+            return self._answer(call['url'], 200, self._create(call['body']))
+        if call['path'].startswith(JOBS + '/') and call['method'] == 'GET':
+            job = self.jobs.get(int(call['path'].rsplit('/', 1)[1]))
+            if job is None:
+                return self._answer(call['url'], 404, {'message': 'record not found'})
+            return self._answer(call['url'], 200, self._visible(job))
+        raise AssertionError(f"unexpected manager call {call['method']} {call['path']}")
+
+    def _create(self, body):
+        job = dict(id=self.next_id, type=body['type'], args=body['args'], created=self.clock.now,
+                   clusters=body.get('scheduler_cluster_ids'), task_id=f'group_{self.next_id}')
+        self.next_id += 1
+        self.jobs[job['id']] = job
+        if job['type'] == 'preheat':
+            self._start_preheat(job)
+        return self._row(job, 'PENDING', {})
+
+    @staticmethod
+    def _row(job, state, result):
+        return dict(id=job['id'], type=job['type'], state=state, task_id=job['task_id'], args=job['args'], result=result,
+                    bio='', created_at='2026-07-01T10:00:00Z', updated_at='2026-07-01T10:00:00Z',
+                    scheduler_clusters=[dict(id=cluster) for cluster in job['clusters'] or []])
+
+    def _visible(self, job):
+        # The row as of the manager's last refresh (creation, then the back-off offsets).
+        elapsed = self.clock.now - job['created']
+        refresh = max([0] + [offset for offset in _preheat.REFRESH_OFFSETS if offset <= elapsed])
+        state, result = self._truth(job, job['created'] + refresh)
+        return self._row(job, state, result)
+
+    def _truth(self, job, moment):
+        if moment < job['created'] + 1:
+            return 'PENDING', {'state': 'PENDING', 'job_states': [{'state': 'PENDING', 'results': None, 'error': ''}]}
+        if job['type'] == 'get_task':
+            peers = []
+            for host, started, finished in self.cache.get(job['args']['task_id'], {}).values():
+                if started <= moment:
+                    peers.append(dict(id=f"{host['ip']}-{host['hostname']}", hostname=host['hostname'], ip=host['ip'],
+                                      host_type=host['host_type'], IsFinished=finished is not None and finished <= moment))
+            job_state = dict(state='SUCCESS', error='', results=[dict(peers=peers, scheduler_cluster_id=1)])
+            return 'SUCCESS', dict(state='SUCCESS', job_states=[job_state])
+        if self.job_failure:
+            job_state = dict(state='FAILURE', error=self.job_failure, results=None)
+            return 'FAILURE', dict(state='FAILURE', job_states=[job_state])
+        if moment < job['done_at']:
+            return 'PENDING', {'state': 'PENDING', 'job_states': [{'state': 'PENDING', 'results': None, 'error': ''}]}
+        result = dict(success_tasks=[], failure_tasks=[], scheduler_cluster_id=1)
+        for url, host in job['pairs']:
+            if url in self.fail_urls:
+                if job['args']['scope'] != 'single_seed_peer':
+                    result['failure_tasks'].append(dict(url=url, hostname=host['hostname'], ip=host['ip'],
+                                                        description='download failed: connection refused'))
+            else:
+                result['success_tasks'].append(dict(url=url, hostname=host['hostname'], ip=host['ip']))
+        job_state = dict(state='SUCCESS', error='', results=[result])
+        return 'SUCCESS', dict(state='SUCCESS', job_states=[job_state])
+
+    def _start_preheat(self, job):
+        args = job['args']
+        if args['type'] == 'image':
+            urls = self._blob_urls(args['url'], args['platform'])
+        else:
+            urls = args['urls']
+        if args['scope'] == 'single_seed_peer':
+            hosts = [self.seeds[0]]
+        elif args['scope'] == 'all_seed_peers':
+            hosts = [seed for seed in self.seeds if not args.get('ips') or seed['ip'] in args['ips']]
+        else:
+            hosts = self.seeds + self.normal_peers
+        start = job['created'] + 1
+        job['done_at'] = start + self.download_seconds
+        job['pairs'] = [(url, host) for url in urls for host in hosts]
+        filters = args.get('filtered_query_params') or ''
+        for url, host in job['pairs']:
+            if url in self.fail_urls:
+                continue
+            tid = rust_task_id(url, piece_length=args.get('piece_length'), tag=args.get('tag'),
+                               application=args.get('application'), filtered_query_params=filters)
+            self.cache.setdefault(tid, {})[(host['ip'], host['hostname'])] = (host, start, job['done_at'])
+
+    def _blob_urls(self, manifest_url, platform):
+        parts = urlsplit(manifest_url)
+        document = self.registry_documents[parts.path]
+        base = manifest_url.rsplit('/manifests/', 1)[0]
+        if 'manifests' in document:
+            os_name, architecture = platform.split('/')[:2]
+            chosen = [item for item in document['manifests']
+                      if item['platform']['os'] == os_name and item['platform']['architecture'] == architecture]
+            document = self.registry_documents[f"{parts.path.rsplit('/', 1)[0]}/{chosen[0]['digest']}"]
+        digests = [document['config']['digest']] + [layer['digest'] for layer in document['layers']]
+        return [f'{base}/blobs/{digest}' for digest in digests]
+
+    # --- registry ---------------------------------------------------------------------------
+
+    def _registry(self, call):
+        auth = call['headers'].get('Authorization')
+        if self.registry_auth == 'bearer' and auth != 'Bearer ' + BEARER:
+            return self._answer(call['url'], 401, {'errors': [{'code': 'UNAUTHORIZED', 'message': 'authentication required'}]},
+                                {'WWW-Authenticate': 'Bearer realm="http://auth.test/token",service="registry.test",'
+                                                     'scope="repository:team/app:pull"'})
+        if self.registry_auth == 'basic':
+            expected = 'Basic ' + base64.b64encode(f'puller:{REGISTRY_PASSWORD}'.encode()).decode()
+            if auth != expected:
+                return self._answer(call['url'], 401, {'errors': [{'code': 'UNAUTHORIZED', 'message': 'no'}]},
+                                    {'WWW-Authenticate': 'Basic realm="Registry Realm"'})
+        document = self.registry_documents.get(call['path'])
+        if document is None:
+            return self._answer(call['url'], 404, {'errors': [{'code': 'MANIFEST_UNKNOWN', 'message': 'manifest unknown'}]})
+        return self._answer(call['url'], 200, document, {'Content-Type': document['mediaType']})
+
+    def _token(self, call):
+        expected = 'Basic ' + base64.b64encode(f'puller:{REGISTRY_PASSWORD}'.encode()).decode()
+        if call['headers'].get('Authorization') != expected:
+            return self._answer(call['url'], 401, {'details': 'incorrect username or password'})
+        assert call['query'] == {'scope': 'repository:team/app:pull', 'service': 'registry.test'}
+        return self._answer(call['url'], 200, {'token': BEARER, 'expires_in': 300})
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = Clock()
+    monkeypatch.setattr(_preheat, '_now', fake.time)
+    monkeypatch.setattr(_preheat, '_sleep', fake.sleep)
+    monkeypatch.setattr(_api, '_sleep', fake.sleep)
+    return fake
+
+
+@pytest.fixture
+def world(monkeypatch, clock):
+    fake = World(clock)
+    monkeypatch.setattr(_api, 'fetch_url', fake.fetch_url)
+    monkeypatch.setattr(_preheat, 'fetch_url', fake.fetch_url)
+    monkeypatch.delenv('DRAGONFLY_MANAGER_URL', raising=False)
+    monkeypatch.delenv('DRAGONFLY_TOKEN', raising=False)
+    return fake
+
+
+def image_args(**extra):
+    args = dict(manager_url=MANAGER_URL, token=TOKEN, image=f'{REGISTRY}/team/app:1.0', insecure_registry=True)
+    args.update(extra)
+    return args
+
+
+def file_args(**extra):
+    args = dict(manager_url=MANAGER_URL, token=TOKEN, urls=[FILE_1, FILE_2])
+    args.update(extra)
+    return args
+
+
+def run(run_module, args):
+    return run_module(preheat.main, args)
+
+
+# --- check mode ------------------------------------------------------------------------------------
+
+def test_check_mode_creates_no_job(world, run_module):
+    result = run(run_module, image_args(_ansible_check_mode=True, _ansible_diff=True))
+
+    assert not result.failed, result.output
+    assert world.posts() == []
+    assert world.requests() == [
+        ('GET', JOBS),
+        ('GET', '/v2/team/app/manifests/1.0'),
+        ('GET', f'/v2/team/app/manifests/{DIGEST_AMD64}'),
+    ]
+    out = result.output
+    assert out['changed'] is True
+    assert out['job'] is None and out['cached_before'] is None
+    assert [task['url'] for task in out['expected_tasks']] == AMD64_BLOBS
+    assert [task['digest'] for task in out['expected_tasks']] == [CONFIG_AMD64, LAYER_AMD64_1, LAYER_AMD64_2]
+    assert out['expected_tasks'][0]['task_id'] == rust_task_id(AMD64_BLOBS[0])
+    assert out['manifest_url'] == f'http://{REGISTRY}/v2/team/app/manifests/1.0'
+    assert out['platform'] == 'linux/amd64'
+    assert out['available_platforms'] == ['linux/amd64', 'linux/arm64/v8']
+    assert out['diff'] == {'before': {}, 'after': {'one seed peer': AMD64_BLOBS}}
+    # Manifest reads ask for every manifest type.
+    accept = world.calls[1]['headers']['Accept']
+    assert 'application/vnd.oci.image.index.v1+json' in accept
+    assert 'application/vnd.docker.distribution.manifest.list.v2+json' in accept
+
+
+def test_check_mode_reports_bad_token_without_posting(world, run_module):
+    result = run(run_module, image_args(token='wrong', _ansible_check_mode=True))
+
+    assert result.failed
+    assert world.requests() == [('GET', JOBS)]
+    assert 'token was rejected' in result.output['msg'] and 'DRAGONFLY_TOKEN' in result.output['msg']
+    assert result.output['http_status'] == 401
+
+
+# --- idempotence ------------------------------------------------------------------------------------
+
+def test_cached_files_make_no_preheat(world, clock, run_module):
+    world.put(FILE_1, SEED_1)
+    world.put(FILE_2, SEED_1)
+
+    result = run(run_module, file_args(_ansible_diff=True))
+
+    assert not result.failed, result.output
+    out = result.output
+    assert out['changed'] is False
+    assert out['cached_before'] is True and out['cached_after'] is True and out['job'] is None
+    assert world.posts('preheat') == []
+    gets = world.posts('get_task')
+    assert [call['body']['args'] for call in gets] == [{'task_id': task['task_id']} for task in out['expected_tasks']]
+    assert all(call['body']['scheduler_cluster_ids'] == [1] for call in gets)
+    first, second = out['get_task_job_ids']
+    assert world.requests() == [
+        ('GET', JOBS), ('POST', JOBS), ('POST', JOBS),
+        ('GET', f'{JOBS}/{first}'), ('GET', f'{JOBS}/{second}'),
+    ]
+    # The rows are read once, right after the manager's 30 s refresh.
+    assert 30 <= out['elapsed'] <= 35
+    assert out['hosts'] == [dict(SEED_1, scheduler_cluster_id=1, task_ids=[task['task_id'] for task in out['expected_tasks']],
+                                 urls=[FILE_1, FILE_2])]
+    assert out['diff']['before'] == out['diff']['after'] == {'seed-1 (10.0.0.5)': [FILE_1, FILE_2]}
+    # The signed URL's signature is filtered out of the task ID, like the seed does by default.
+    assert out['expected_tasks'][1]['task_id'] == rust_task_id('http://files.test/data/two.bin?keep=1')
+
+
+def test_unfinished_download_is_not_cached(world, run_module):
+    world.put(FILE_1, SEED_1, finished=False)
+    world.put(FILE_2, SEED_1)
+
+    result = run(run_module, file_args())
+
+    assert not result.failed, result.output
+    assert result.output['changed'] is True and result.output['cached_before'] is False
+    preheats = world.posts('preheat')
+    # Only the URL that is not cached is preheated.
+    assert [call['body']['args']['urls'] for call in preheats] == [[FILE_1]]
+
+
+def test_normal_peer_does_not_count_for_seed_scopes(world, run_module):
+    world.put(FILE_1, PEER_1)
+
+    result = run(run_module, file_args(urls=[FILE_1]))
+
+    assert result.output['cached_before'] is False
+    assert len(world.posts('preheat')) == 1
+
+
+def test_all_seed_peers_with_ips_needs_each_ip(world, run_module):
+    world.seeds = [SEED_1, SEED_2]
+    world.put(FILE_1, SEED_1)
+
+    result = run(run_module, file_args(urls=[FILE_1], scope='all_seed_peers', ips=[SEED_1['ip'], SEED_2['ip']]))
+
+    assert not result.failed, result.output
+    assert result.output['cached_before'] is False and result.output['cached_after'] is True
+    body = world.posts('preheat')[0]['body']
+    assert body['args']['ips'] == ['10.0.0.5', '10.0.0.6'] and body['args']['scope'] == 'all_seed_peers'
+    assert sorted(host['ip'] for host in result.output['hosts']) == ['10.0.0.5', '10.0.0.6']
+
+
+def test_all_seed_peers_counts_every_seed_seen(world, run_module):
+    world.seeds = [SEED_1, SEED_2]
+    world.put(FILE_1, SEED_1)
+    world.put(FILE_1, SEED_2, finished=False)
+
+    result = run(run_module, file_args(urls=[FILE_1], scope='all_seed_peers'))
+
+    assert result.output['cached_before'] is False
+    assert len(world.posts('preheat')) == 1
+
+
+def test_second_run_is_idempotent(world, run_module):
+    first = run(run_module, image_args())
+    assert not first.failed, first.output
+    assert first.output['changed'] is True
+    world.calls = []
+
+    second = run(run_module, image_args())
+
+    assert not second.failed, second.output
+    assert second.output['changed'] is False
+    assert world.posts('preheat') == []
+    assert len(world.posts('get_task')) == 3
+
+
+# --- first run and waiting --------------------------------------------------------------------------
+
+def test_first_run_preheats_and_waits(world, clock, run_module):
+    result = run(run_module, image_args(_ansible_diff=True, tag='team', piece_length=4194304))
+
+    assert not result.failed, result.output
+    out = result.output
+    assert out['changed'] is True and out['cached_before'] is False and out['cached_after'] is True
+    body = world.posts('preheat')[0]['body']
+    assert body['type'] == 'preheat' and body['scheduler_cluster_ids'] == [1]
+    assert body['args'] == {
+        'type': 'image', 'url': f'http://{REGISTRY}/v2/team/app/manifests/1.0', 'platform': 'linux/amd64',
+        'scope': 'single_seed_peer', 'tag': 'team', 'piece_length': 4194304,
+    }
+    assert [task['task_id'] for task in out['expected_tasks']] == [
+        rust_task_id(url, tag='team', piece_length=4194304) for url in AMD64_BLOBS]
+    assert out['job']['state'] == 'SUCCESS' and out['job']['type'] == 'preheat'
+    assert out['diff']['before'] == {}
+    assert out['diff']['after'] == {'seed-1 (10.0.0.5)': AMD64_BLOBS}
+    # Check: three get_task jobs read at their 30 s refresh. Then the preheat, whose row is read once, at its 30 s
+    # refresh, which already shows SUCCESS.
+    checks = out['get_task_job_ids']
+    assert world.requests() == (
+        [('GET', JOBS), ('GET', '/v2/team/app/manifests/1.0'), ('GET', f'/v2/team/app/manifests/{DIGEST_AMD64}')]
+        + [('POST', JOBS)] * 3 + [('GET', f'{JOBS}/{job_id}') for job_id in checks]
+        + [('POST', JOBS), ('GET', f"{JOBS}/{out['job']['id']}")])
+    assert out['elapsed'] == 64
+
+
+def test_get_task_jobs_notice_content_before_the_job_row(world, clock, run_module):
+    # Check round at 0 s (answers at 32 s), preheat created at 32 s; the download ends at 91 s. The preheat row is
+    # PENDING at its 30 s refresh (64 s) and would show SUCCESS only at its 90 s refresh (124 s); the get_task job
+    # created at 64 s sees the content at its own 30 s refresh (96 s).
+    world.download_seconds = 58
+
+    result = run(run_module, file_args(urls=[FILE_1]))
+
+    assert not result.failed, result.output
+    out = result.output
+    assert out['cached_after'] is True
+    assert out['job']['state'] == 'PENDING'
+    assert out['elapsed'] == 96
+    check_job, job, round_job = out['get_task_job_ids'][0], out['job']['id'], out['get_task_job_ids'][1]
+    assert world.requests() == [
+        ('GET', JOBS), ('POST', JOBS), ('GET', f'{JOBS}/{check_job}'),
+        ('POST', JOBS), ('GET', f'{JOBS}/{job}'),
+        ('POST', JOBS), ('GET', f'{JOBS}/{round_job}'),
+    ]
+    assert [call['body']['type'] for call in world.posts()] == ['get_task', 'preheat', 'get_task']
+
+
+def test_wait_false_returns_after_creating_the_job(world, run_module):
+    result = run(run_module, file_args(wait=False, force=True))
+
+    assert not result.failed, result.output
+    out = result.output
+    assert out['changed'] is True and out['cached_after'] is None and out['cached_before'] is None
+    assert world.requests() == [('GET', JOBS), ('POST', JOBS)]
+    assert out['job']['state'] == 'PENDING'
+
+
+def test_force_skips_the_check(world, run_module):
+    world.put(FILE_1, SEED_1)
+    world.put(FILE_2, SEED_1)
+
+    result = run(run_module, file_args(force=True))
+
+    assert result.output['changed'] is True and result.output['cached_before'] is None
+    assert world.posts()[0]['body']['type'] == 'preheat'
+    assert world.posts()[0]['body']['args']['urls'] == [FILE_1, FILE_2]
+
+
+def test_false_success_fails_naming_the_missing_urls(world, run_module):
+    world.fail_urls = {FILE_2}
+
+    result = run(run_module, file_args())
+
+    assert result.failed
+    msg = result.output['msg']
+    assert 'ended SUCCESS' in msg and 'false success' in msg and '3699' in msg
+    assert FILE_2 in msg and FILE_1 not in msg.split('ended SUCCESS')[1]
+    assert [item['url'] for item in result.output['missing']] == [FILE_2]
+    assert result.output['job']['state'] == 'SUCCESS'
+    assert [item['url'] for item in result.output['job']['success_tasks']] == [FILE_1]
+
+
+def test_all_seed_peers_false_success_lists_failure_tasks(world, run_module):
+    world.seeds = [SEED_1, SEED_2]
+    world.fail_urls = {FILE_2}
+
+    result = run(run_module, file_args(scope='all_seed_peers', ips=['10.0.0.5', '10.0.0.6']))
+
+    assert result.failed
+    msg = result.output['msg']
+    assert 'connection refused' in msg and 'failure_tasks' in msg
+    assert [item['url'] for item in result.output['missing']] == [FILE_2]
+
+
+def test_job_failure_is_reported(world, run_module):
+    world.job_failure = 'cluster 1 scheduler 10.0.0.2 no available seed peer'
+
+    result = run(run_module, file_args(force=True))
+
+    assert result.failed
+    assert 'preheat job 100 failed' in result.output['msg']
+    assert 'no available seed peer' in result.output['msg']
+    assert result.output['job']['state'] == 'FAILURE'
+
+
+def test_timeout_says_what_is_missing(world, clock, run_module):
+    world.download_seconds = 10000
+
+    result = run(run_module, file_args(urls=[FILE_1], force=True, wait_timeout=100))
+
+    assert result.failed
+    msg = result.output['msg']
+    assert 'within wait_timeout=100 s' in msg and FILE_1 in msg and 'finished on no seed peer' in msg
+    assert 'job_info' in msg
+    assert 100 <= result.output['elapsed'] <= 106
+    # Rows are read at the refreshes, not every poll_interval.
+    reads = [call for call in world.calls if call['method'] == 'GET' and call['path'].startswith(JOBS + '/')]
+    assert len(reads) <= 6
+
+
+# --- manager errors ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('status, body, expected', [
+    (401, {'message': 'Unauthorized'}, 'token was rejected'),
+    (403, {'message': 'Forbidden'}, 'lacking scope `job`'),
+    (500, {'message': 'candidate schedulers not found'}, 'no active scheduler with the preheat feature'),
+])
+def test_manager_errors_on_preheat(world, run_module, status, body, expected):
+    world.overrides[('POST', JOBS)] = (status, body)
+
+    result = run(run_module, file_args(force=True))
+
+    assert result.failed
+    assert expected in result.output['msg'] and result.output['http_status'] == status
+    assert result.leaks(TOKEN) == []
+
+
+def test_rate_limit_is_retried_then_reported(world, clock, run_module):
+    world.overrides[('POST', JOBS)] = (429, 'rate limit exceeded')
+
+    result = run(run_module, file_args(force=True))
+
+    assert result.failed
+    assert 'rate limited' in result.output['msg'] and 'scheduler_cluster_ids' in result.output['msg']
+    assert len(world.posts()) == 4
+    assert clock.sleeps[:3] == [2, 4, 8]
+
+
+def test_loopback_registry_hint(world, run_module):
+    world.overrides[('POST', JOBS)] = (500, {'message': 'Get "http://127.0.0.1:5000/v2/": dial tcp: ip 127.0.0.1 is invalid'})
+
+    result = run(run_module, image_args(force=True))
+
+    assert result.failed and 'loopback' in result.output['msg']
+
+
+def test_manager_unreachable(world, run_module):
+    result = run(run_module, file_args(manager_url='http://nowhere.test:8080'))
+
+    assert result.failed
+    assert 'manager unreachable' in result.output['msg'] and 'manager_url' in result.output['msg']
+
+
+def test_missing_token_names_the_environment_variable(world, run_module):
+    args = file_args()
+    del args['token']
+
+    result = run(run_module, args)
+
+    assert result.failed
+    assert 'DRAGONFLY_TOKEN' in result.output['msg']
+    assert world.calls == []
+
+
+# --- registry ---------------------------------------------------------------------------------------
+
+def test_bearer_token_flow_with_credentials(world, run_module):
+    world.registry_auth = 'bearer'
+    args = image_args(registry_username='puller', registry_password=REGISTRY_PASSWORD, headers={'X-Trace': HEADER_SECRET},
+                      _ansible_check_mode=True)
+
+    result = run(run_module, args)
+
+    assert not result.failed, result.output
+    hosts = [(call['host'], call['path']) for call in world.calls]
+    assert hosts == [
+        ('manager.test:8080', JOBS),
+        (REGISTRY, '/v2/team/app/manifests/1.0'),
+        ('auth.test', '/token'),
+        (REGISTRY, '/v2/team/app/manifests/1.0'),
+        (REGISTRY, f'/v2/team/app/manifests/{DIGEST_AMD64}'),
+    ]
+    assert world.calls[3]['headers']['Authorization'] == 'Bearer ' + BEARER
+    assert world.calls[3]['headers']['X-Trace'] == HEADER_SECRET
+    assert result.leaks(TOKEN, REGISTRY_PASSWORD, HEADER_SECRET, BEARER) == []
+
+
+def test_bearer_token_sends_credentials_to_the_manager_not_the_token(world, run_module):
+    world.registry_auth = 'bearer'
+    args = image_args(registry_username='puller', registry_password=REGISTRY_PASSWORD, force=True, wait=False)
+
+    result = run(run_module, args)
+
+    assert not result.failed, result.output
+    job_args = world.posts('preheat')[0]['body']['args']
+    assert job_args['username'] == 'puller' and job_args['password'] == REGISTRY_PASSWORD
+    assert 'headers' not in job_args
+    assert result.leaks(TOKEN, REGISTRY_PASSWORD, BEARER) == []
+
+
+def test_anonymous_token_refused(world, run_module):
+    world.registry_auth = 'bearer'
+
+    result = run(run_module, image_args(_ansible_check_mode=True))
+
+    assert result.failed
+    assert 'refused an anonymous token' in result.output['msg'] and 'registry_username' in result.output['msg']
+
+
+def test_wrong_registry_credentials(world, run_module):
+    world.registry_auth = 'bearer'
+
+    result = run(run_module, image_args(registry_username='puller', registry_password='wrong-password',
+                                        _ansible_check_mode=True))
+
+    assert result.failed
+    assert "refused registry_username 'puller'" in result.output['msg']
+    assert result.leaks('wrong-password') == []
+
+
+def test_basic_auth_is_forwarded_to_the_seed_peers(world, run_module):
+    world.registry_auth = 'basic'
+
+    result = run(run_module, image_args(registry_username='puller', registry_password=REGISTRY_PASSWORD, force=True,
+                                        wait=False))
+
+    assert not result.failed, result.output
+    basic = 'Basic ' + base64.b64encode(f'puller:{REGISTRY_PASSWORD}'.encode()).decode()
+    assert world.posts('preheat')[0]['body']['args']['headers'] == {'Authorization': basic}
+    assert result.leaks(TOKEN, REGISTRY_PASSWORD, basic) == []
+
+
+def test_platform_not_in_index(world, run_module):
+    result = run(run_module, image_args(platform='linux/s390x', _ansible_check_mode=True))
+
+    assert result.failed
+    msg = result.output['msg']
+    assert 'platform linux/s390x is not in the image index' in msg
+    assert 'linux/amd64, linux/arm64/v8' in msg and 'unknown' not in msg
+    assert result.output['available_platforms'] == ['linux/amd64', 'linux/arm64/v8']
+
+
+def test_platform_arm64(world, run_module):
+    result = run(run_module, image_args(platform='linux/arm64', _ansible_check_mode=True))
+
+    assert not result.failed, result.output
+    assert [task['url'] for task in result.output['expected_tasks']] == [blob(CONFIG_ARM64), blob(LAYER_ARM64)]
+
+
+def test_single_platform_manifest(world, run_module):
+    result = run(run_module, image_args(image=f'{REGISTRY}/team/single:2.0', _ansible_check_mode=True))
+
+    assert not result.failed, result.output
+    assert result.output['available_platforms'] == []
+    assert len(result.output['expected_tasks']) == 3
+
+
+def test_manifest_url_option(world, run_module):
+    url = f'http://{REGISTRY}/v2/team/app/manifests/1.0'
+
+    result = run(run_module, dict(manager_url=MANAGER_URL, token=TOKEN, url=url, _ansible_check_mode=True))
+
+    assert not result.failed, result.output
+    assert result.output['manifest_url'] == url
+
+
+def test_unknown_tag(world, run_module):
+    result = run(run_module, image_args(image=f'{REGISTRY}/team/app:9.9', _ansible_check_mode=True))
+
+    assert result.failed
+    assert 'manifest not found' in result.output['msg'] and 'MANIFEST_UNKNOWN' in result.output['msg']
+
+
+def test_registry_unreachable(world, run_module):
+    result = run(run_module, image_args(image='nowhere.test:5000/team/app:1.0', _ansible_check_mode=True))
+
+    assert result.failed
+    assert 'registry unreachable' in result.output['msg'] and 'insecure_registry' in result.output['msg']
+
+
+# --- input validation --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('extra, expected', [
+    (dict(scope='all_seed_peers', ips=['10.0.0.5'], percentage=50), 'ips and percentage are mutually exclusive'),
+    (dict(ips=['10.0.0.5']), 'only applies to scope all_seed_peers or all_peers'),
+    (dict(scope='all_seed_peers', count=201), 'count must be between 1 and 200'),
+    (dict(scope='all_seed_peers', percentage=0), 'percentage must be between 1 and 100'),
+    (dict(scope='all_peers', ips=['10.0.0.300']), "ips: '10.0.0.300' is not an IP address"),
+    (dict(scope='somewhere'), 'value of scope must be one of: single_seed_peer, all_seed_peers, all_peers'),
+    (dict(urls=['ftp://files.test/a']), 'must be an http:// or https:// URL'),
+    (dict(urls=['not a url']), "urls: 'not a url' is not a valid URL"),
+    (dict(piece_length=1024), 'piece_length must be between 4194304 (4 MiB) and 67108864 (64 MiB)'),
+    (dict(concurrent_task_count=101), 'concurrent_task_count must be between 1 and 100'),
+    (dict(scheduler_cluster_ids=[]), 'scheduler_cluster_ids must name at least one'),
+    (dict(type='image'), 'urls is for type=file'),
+    (dict(registry_username='x'), 'registry_username only applies to type=image'),
+])
+def test_bad_file_input(world, run_module, extra, expected):
+    result = run(run_module, file_args(**extra))
+
+    assert result.failed
+    assert expected in result.output['msg'], result.output['msg']
+    assert world.calls == []
+
+
+@pytest.mark.parametrize('extra, expected', [
+    (dict(image='Team/App:1.0'), 'image: invalid image reference'),
+    (dict(platform='linux/amd64/v2/x'), 'platform: invalid platform'),
+    (dict(scheme='https'), 'insecure_registry=true means scheme http'),
+    (dict(image=None, insecure_registry=False, url='http://registry.test/v2/team/app/tags/list'), 'is not a manifest URL'),
+    (dict(image=None, insecure_registry=False), 'needs option image'),
+    (dict(image='localhost:5000/team/app:1.0'), 'image: the registry address localhost:5000 is a loopback'),
+    (dict(image=None, insecure_registry=False, url='http://127.0.0.1:5000/v2/team/app/manifests/1.0'),
+     'url: the registry address 127.0.0.1:5000 is a loopback'),
+    (dict(image='[::1]:5000/team/app:1.0'), 'loopback or link-local'),
+])
+def test_bad_image_input(world, run_module, extra, expected):
+    args = image_args(**extra)
+    args = dict((key, value) for key, value in args.items() if value is not None)
+
+    result = run(run_module, args)
+
+    assert result.failed
+    assert expected in result.output['msg'], result.output['msg']
+    assert world.calls == []
+
+
+def test_secrets_never_in_output(world, run_module):
+    world.registry_auth = 'basic'
+    args = image_args(registry_username='puller', registry_password=REGISTRY_PASSWORD,
+                      headers={'X-Trace': HEADER_SECRET}, _ansible_diff=True)
+
+    result = run(run_module, args)
+
+    assert not result.failed, result.output
+    basic = 'Basic ' + base64.b64encode(f'puller:{REGISTRY_PASSWORD}'.encode()).decode()
+    assert result.leaks(TOKEN, REGISTRY_PASSWORD, HEADER_SECRET, basic) == []
+
+
+def test_given_authorization_header_is_used_for_the_manifest(world, run_module):
+    world.registry_auth = 'bearer'
+
+    result = run(run_module, image_args(headers={'Authorization': 'Bearer ' + BEARER}, _ansible_check_mode=True))
+
+    assert not result.failed, result.output
+    assert [call['host'] for call in world.calls] == ['manager.test:8080', REGISTRY, REGISTRY]
+    assert result.leaks(BEARER) == []
+
+
+def test_given_authorization_header_refused(world, run_module):
+    world.registry_auth = 'bearer'
+
+    result = run(run_module, image_args(headers={'Authorization': 'Bearer expired'}, _ansible_check_mode=True))
+
+    assert result.failed
+    assert 'refused the Authorization header given in option headers' in result.output['msg']
