@@ -10,13 +10,15 @@
 #   build      ansible-galaxy collection build, and what the tarball must (not) contain
 #   images     build the real Dragonfly images and test fixtures (cached; a second run builds nothing)
 #   smoke      the locally built images run a real stack and a preheat lands on disk
+#   e2e        real ansible-playbook runs of the roles: preflight refusals change nothing
+#   molecule   molecule scenarios (extensions/molecule): converge, idempotence, independent verify
 # Every gate runs scripts/bootstrap.sh first (idempotent, a few seconds when all is in place).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
-ALL_GATES=(yamllint lint sanity units changelog build images smoke)
+ALL_GATES=(yamllint lint sanity units changelog build images smoke e2e molecule)
 
 gate_yamllint() { yamllint --strict .; }
 
@@ -50,6 +52,20 @@ gate_images() { bash tests/images/build.sh; }
 gate_smoke() {
     link_collection
     PYTHONPATH="$P2P_DRAGONFLY_CACHE/collections" python -m pytest -p no:cacheprovider tests/smoke -v
+}
+
+gate_e2e() {
+    link_collection
+    python -m pytest -p no:cacheprovider tests/e2e -v
+}
+
+gate_molecule() {
+    link_collection
+    local scenario failed=0
+    for scenario in ${MOLECULE_SCENARIOS:-default custom}; do
+        molecule test -s "$scenario" || failed=1
+    done
+    return $failed
 }
 
 main() {
