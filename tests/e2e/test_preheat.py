@@ -1,0 +1,240 @@
+"""Preheat and cache assertion end to end, against the real stack the roles deploy.
+
+The all-in-one topology of the molecule default scenario is deployed with playbooks/site.yml; a
+registry and a file server (test fixtures) publish the test content on the lab network's gateway.
+Every claim of the modules is checked against the seed peer's cache directory on the host.
+"""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import urllib.request
+
+import pytest
+
+from conftest import REPO
+
+INVENTORY = os.path.join(REPO, "extensions/molecule/default/inventory.yml")
+BASE = "/opt/dragonfly-molecule"
+CACHE_DIR = BASE + "/seed-peer/cache"
+GATEWAY = "172.31.250.1"
+REGISTRY = GATEWAY + ":15000"
+FILES = "http://%s:18081" % GATEWAY
+CONTENT = os.path.join(os.environ.get("P2P_DRAGONFLY_CACHE", "/var/cache/p2p-dragonfly"), "content")
+IMAGE = "p2p-test/multilayer:1.0"
+PLATFORM = "linux/arm64/v8"  # not the manager's own platform: the module must ask for it
+ORIGIN_COMPOSE = """
+name: p2p-df-e2e-origin
+services:
+  registry:
+    image: localhost/p2p-dragonfly/registry:3.1.1
+    ports: ["127.0.0.1:15000:5000", "%(gw)s:15000:5000"]
+  files:
+    image: localhost/p2p-dragonfly/fileserver:1
+    volumes: ["%(files)s:/srv/files:ro"]
+    ports: ["%(gw)s:18081:80"]
+"""
+
+
+def playbook(name, extra_vars=None, check=False, tmp=None):
+    command = ["ansible-playbook", "-i", INVENTORY, name]
+    if extra_vars:
+        command += ["-e", json.dumps(extra_vars)]
+    if check:
+        command += ["--check", "--diff"]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False,
+                            env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="json"))
+    return result
+
+
+def run_tasks(tmp_path, tasks_yaml, check=False):
+    """Run tasks on localhost with the manager connection set once for the collection; return the results."""
+    play = tmp_path / "play.yml"
+    play.write_text("""
+- hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/p2p.dragonfly.dragonfly:
+      manager_url: http://127.0.0.1:8080
+      token: "{{ lookup('ansible.builtin.file', '%s/manager/secrets/token') }}"
+  tasks:
+%s
+""" % (BASE, tasks_yaml))
+    result = playbook(str(play), check=check)
+    output = json.loads(result.stdout[result.stdout.index("{"):])
+    tasks = {t["task"]["name"]: t["hosts"]["localhost"] for t in output["plays"][0]["tasks"]}
+    return result.returncode, tasks, result.stdout
+
+
+def _jobs():
+    with open(BASE + "/manager/secrets/token") as handle:
+        token = handle.read().strip()
+    request = urllib.request.Request("http://127.0.0.1:8080/oapi/v1/jobs?per_page=10000",
+                                     headers={"Authorization": "Bearer " + token})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def job_count():
+    return len(_jobs())
+
+
+def preheat_job_count():
+    return len([job for job in _jobs() if job["type"] == "preheat"])
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    subprocess.run(["python3", os.path.join(REPO, "tests/images/content.py"), "generate", CONTENT], check=True,
+                   capture_output=True)
+    with open(os.path.join(CONTENT, "content.json")) as handle:
+        content = json.load(handle)
+    work = tmp_path_factory.mktemp("origin")
+    (work / "compose.yaml").write_text(ORIGIN_COMPOSE % {"gw": GATEWAY, "files": content["files_dir"]})
+    for step in ("prepare.yml", "destroy.yml"):
+        result = playbook(os.path.join(REPO, "extensions/molecule/default", step))
+        assert result.returncode == 0, result.stdout[-3000:]
+    subprocess.run(["docker", "compose", "--project-directory", str(work), "up", "-d", "--wait"], check=True)
+    try:
+        subprocess.run(["python3", os.path.join(REPO, "tests/images/content.py"), "push", CONTENT,
+                        "http://127.0.0.1:15000"], check=True)
+        result = playbook(os.path.join(REPO, "playbooks/site.yml"))
+        assert result.returncode == 0, result.stdout[-3000:]
+        yield content
+    finally:
+        playbook(os.path.join(REPO, "extensions/molecule/default/destroy.yml"))
+        subprocess.run(["docker", "compose", "--project-directory", str(work), "down", "-v"], check=False)
+
+
+IMAGE_TASK = """
+    - name: preheat
+      p2p.dragonfly.preheat:
+        image: %s/%s
+        insecure_registry: true
+        platform: %s
+        wait_timeout: 600
+      register: preheat
+""" % (REGISTRY, IMAGE, PLATFORM)
+ASSERT_TASK = """
+    - name: assert
+      p2p.dragonfly.cache_assert:
+        cache_dir: %s
+        preheat_result: "{{ preheat }}"
+""" % CACHE_DIR
+
+
+def expected_blobs(content):
+    repo = IMAGE.rsplit(":", 1)[0]
+    return {"http://%s/v2/%s/blobs/%s" % (REGISTRY, repo, b["digest"]): b
+            for b in content["images"][IMAGE]["platforms"][PLATFORM]["blobs"]}
+
+
+def test_image_preheat_check_mode_run_rerun_and_disk(stack, tmp_path):
+    blobs = expected_blobs(stack)
+    # Check mode before the first run predicts a change and creates no job.
+    jobs_before = job_count()
+    rc, tasks, out = run_tasks(tmp_path, IMAGE_TASK, check=True)
+    assert rc == 0, out[-3000:]
+    assert tasks["preheat"]["changed"] is True
+    assert not tasks["preheat"].get("job"), tasks["preheat"]
+    assert {t["url"] for t in tasks["preheat"]["expected_tasks"]} == set(blobs)
+    assert job_count() == jobs_before, "check mode created a job"
+
+    # The real run: every blob of the arm64 manifest lands on the seed, byte-exact.
+    rc, tasks, out = run_tasks(tmp_path, IMAGE_TASK + ASSERT_TASK)
+    assert rc == 0, out[-5000:]
+    assert tasks["preheat"]["changed"] is True and tasks["preheat"]["job"]["id"]
+    for task in tasks["preheat"]["expected_tasks"]:
+        path = os.path.join(CACHE_DIR, "content/tasks", task["task_id"][:3], task["task_id"])
+        assert "sha256:" + sha256_of(path) == blobs[task["url"]]["digest"], task
+    assert tasks["assert"]["summary"]["failed"] == 0
+    preheat_jobs_after_first_run = preheat_job_count()
+
+    # Again: nothing to do, no new preheat job (the idempotence check itself runs get_task jobs).
+    rc, tasks, out = run_tasks(tmp_path, IMAGE_TASK)
+    assert rc == 0, out[-3000:]
+    assert tasks["preheat"]["changed"] is False, tasks["preheat"]
+    assert preheat_job_count() == preheat_jobs_after_first_run
+
+    # Remove the cached blobs: the assertion fails and names them; a new preheat restores them.
+    removed = []
+    for task in tasks["preheat"]["expected_tasks"]:
+        path = os.path.join(CACHE_DIR, "content/tasks", task["task_id"][:3], task["task_id"])
+        os.remove(path)
+        removed.append(task["task_id"])
+    rc, tasks, out = run_tasks(tmp_path, """
+    - name: assert
+      p2p.dragonfly.cache_assert:
+        cache_dir: %s
+        blobs: %s
+""" % (CACHE_DIR, json.dumps([{"url": u, "digest": b["digest"]} for u, b in blobs.items()])))
+    assert rc != 0
+    for task_id in removed:
+        assert task_id in out
+    rc, tasks, out = run_tasks(tmp_path, IMAGE_TASK.replace("platform: %s" % PLATFORM,
+                                                            "platform: %s\n        force: true" % PLATFORM) + ASSERT_TASK)
+    assert rc == 0, out[-5000:]
+    assert tasks["assert"]["summary"]["failed"] == 0
+
+
+def test_large_file_preheat_lands_byte_exact(stack, tmp_path):
+    large = stack["files"]["large.bin"]
+    task = """
+    - name: preheat
+      p2p.dragonfly.preheat:
+        type: file
+        urls: ["%s/large.bin"]
+        wait_timeout: 900
+      register: preheat
+    - name: assert
+      p2p.dragonfly.cache_assert:
+        cache_dir: %s
+        files: [{url: "%s/large.bin", sha256: "%s", size: %d}]
+""" % (FILES, CACHE_DIR, FILES, large["sha256"], large["size"])
+    rc, tasks, out = run_tasks(tmp_path, task)
+    assert rc == 0, out[-5000:]
+    path = tasks["assert"]["items"][0]["path"]
+    assert sha256_of(path) == large["sha256"]
+    rc, tasks, out = run_tasks(tmp_path, task)
+    assert rc == 0 and tasks["preheat"]["changed"] is False, out[-3000:]
+
+
+def test_cache_assert_fails_on_an_incomplete_file(stack, tmp_path):
+    medium = stack["files"]["medium.bin"]
+    task = """
+    - name: preheat
+      p2p.dragonfly.preheat:
+        type: file
+        urls: ["%s/medium.bin"]
+      register: preheat
+""" % FILES
+    rc, tasks, out = run_tasks(tmp_path, task)
+    assert rc == 0, out[-3000:]
+    task_id = tasks["preheat"]["expected_tasks"][0]["task_id"]
+    path = os.path.join(CACHE_DIR, "content/tasks", task_id[:3], task_id)
+    backup = str(tmp_path / "backup")
+    shutil.copy(path, backup)
+    try:
+        # Same size, different bytes: what a pre-allocated, unfinished download looks like.
+        with open(path, "r+b") as handle:
+            handle.seek(medium["size"] // 2)
+            handle.write(b"\0" * 4096)
+        rc, tasks, out = run_tasks(tmp_path, """
+    - name: assert
+      p2p.dragonfly.cache_assert:
+        cache_dir: %s
+        files: [{url: "%s/medium.bin", sha256: "%s", size: %d}]
+""" % (CACHE_DIR, FILES, medium["sha256"], medium["size"]))
+        assert rc != 0
+        assert task_id in out and "medium.bin" in out
+    finally:
+        shutil.copy(backup, path)
