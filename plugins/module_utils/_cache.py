@@ -309,14 +309,21 @@ class CacheChecker(object):
             return (f'cache_dir {self.cache_dir} has no content/ directory at all: it is not the directory mounted at the '
                     "seed peer's storage.dir (/var/lib/dragonfly), or this is not the seed peer's host")
         hosts = self.elsewhere.get(result['url']) if result['url'] else None
+        removed = ('its file was removed since (GC by gc.policy.taskTTL, storage.keep=false wiping it at restart, or '
+                   "deleted by hand: then the seed's metadata still marks the task finished and a new preheat ends "
+                   'SUCCESS without downloading it, until the task is deleted with a delete_task job), or cache_dir is '
+                   'not its storage.dir')
+        if hosts and not self.seed_ip:
+            return (f"file absent; the preheat result says it landed on {', '.join(hosts)}: if that is this host, "
+                    f'{removed}; if not, with scope single_seed_peer each task goes to one seed peer chosen by '
+                    'consistent hashing (set seed_ip to tell)')
         if hosts:
-            here = f' (this seed peer is {self.seed_ip})' if self.seed_ip else ''
-            others = [host for host in hosts if not self.seed_ip or f'({self.seed_ip})' not in host]
+            others = [host for host in hosts if f'({self.seed_ip})' not in host]
             if others:
-                return (f"file absent; the preheat result says it landed on {', '.join(others)}{here}: with scope "
-                        'single_seed_peer each task goes to one seed peer chosen by consistent hashing')
-            return ('file absent although the preheat result names this seed peer: its cache was removed since (GC by '
-                    'gc.policy.taskTTL, storage.keep=false wiping it at restart), or cache_dir is not its storage.dir')
+                return (f"file absent; the preheat result says it landed on {', '.join(others)} (this seed peer is "
+                        f'{self.seed_ip}): with scope single_seed_peer each task goes to one seed peer chosen by '
+                        'consistent hashing')
+            return f'file absent although the preheat result names this seed peer: {removed}'
         if self.layout == LAYOUT_LEGACY_GO and not result['task_id']:
             return 'no finished task with this length and sha256 in the Go dfdaemon data directory'
         return ('file absent: this peer never downloaded the task (not preheated here, different task ID inputs: tag, '

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import urllib.request
 
 import pytest
@@ -67,13 +68,18 @@ def run_tasks(tmp_path, tasks_yaml, check=False):
     return result.returncode, tasks, result.stdout
 
 
-def _jobs():
+def api(method, path, body=None):
     with open(BASE + "/manager/secrets/token") as handle:
         token = handle.read().strip()
-    request = urllib.request.Request("http://127.0.0.1:8080/oapi/v1/jobs?per_page=10000",
-                                     headers={"Authorization": "Bearer " + token})
+    request = urllib.request.Request("http://127.0.0.1:8080" + path, method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)
+
+
+def _jobs():
+    return api("GET", "/oapi/v1/jobs?per_page=10000")
 
 
 def job_count():
@@ -165,12 +171,18 @@ def test_image_preheat_check_mode_run_rerun_and_disk(stack, tmp_path):
     assert tasks["preheat"]["changed"] is False, tasks["preheat"]
     assert preheat_job_count() == preheat_jobs_after_first_run
 
-    # Remove the cached blobs: the assertion fails and names them; a new preheat restores them.
+    # Delete the task through upstream's delete_task: the files go, the assertion fails and names
+    # them, and a new preheat restores them. (Removing the files by hand is not enough: the seed's
+    # metadata still says "finished", so a new preheat ends SUCCESS with nothing on disk.)
     removed = []
     for task in tasks["preheat"]["expected_tasks"]:
-        path = os.path.join(CACHE_DIR, "content/tasks", task["task_id"][:3], task["task_id"])
-        os.remove(path)
-        removed.append(task["task_id"])
+        api("POST", "/oapi/v1/jobs", {"type": "delete_task", "scheduler_cluster_ids": [1],
+                                      "args": {"task_id": task["task_id"]}})
+        removed.append((task["task_id"], os.path.join(CACHE_DIR, "content/tasks", task["task_id"][:3], task["task_id"])))
+    deadline = time.time() + 180
+    while time.time() < deadline and any(os.path.exists(path) for _, path in removed):
+        time.sleep(3)
+    assert not any(os.path.exists(path) for _, path in removed), "delete_task left files behind"
     rc, tasks, out = run_tasks(tmp_path, """
     - name: assert
       p2p.dragonfly.cache_assert:
@@ -178,10 +190,9 @@ def test_image_preheat_check_mode_run_rerun_and_disk(stack, tmp_path):
         blobs: %s
 """ % (CACHE_DIR, json.dumps([{"url": u, "digest": b["digest"]} for u, b in blobs.items()])))
     assert rc != 0
-    for task_id in removed:
-        assert task_id in out
-    rc, tasks, out = run_tasks(tmp_path, IMAGE_TASK.replace("platform: %s" % PLATFORM,
-                                                            "platform: %s\n        force: true" % PLATFORM) + ASSERT_TASK)
+    for task_id, _path in removed:
+        assert task_id in out and "file absent" in out
+    rc, tasks, out = run_tasks(tmp_path, IMAGE_TASK + ASSERT_TASK)
     assert rc == 0, out[-5000:]
     assert tasks["assert"]["summary"]["failed"] == 0
 
