@@ -65,7 +65,9 @@ link_collection() {
 # ansible-test resolves symlinks and insists on a real .../ansible_collections/<ns>/<name> path:
 # give it a copy of the checkout (what git tracks plus new files, without build outputs).
 copy_collection_for_ansible_test() {
-    local dest="$P2P_DRAGONFLY_CACHE/ansible-test/ansible_collections/p2p/dragonfly"
+    # One copy per checkout, so that two checkouts testing at once do not write into each other's copy.
+    local dest
+    dest="$P2P_DRAGONFLY_CACHE/ansible-test/$(printf '%s' "$REPO_ROOT" | sha256sum | cut -c1-12)/ansible_collections/p2p/dragonfly"
     mkdir -p "$dest"
     rsync -a --delete --exclude .venv --exclude .git --exclude '__pycache__' --exclude '*.tar.gz' \
         --exclude tests/output "$REPO_ROOT/" "$dest/"

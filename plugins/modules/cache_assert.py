@@ -26,15 +26,19 @@ description:
   - The client creates the content file at its full length when a download starts and fills it piece by piece, so a file of
     the right size proves nothing. O(mode=full) compares the sha256 of each file with the expected digest.
 
+extends_documentation_fragment:
+  - p2p.dragonfly.attributes
 attributes:
   check_mode:
-    description: Can run in C(check_mode) and return changed status prediction without modifying target.
     support: full
     details:
       - The module only reads; it does the same in check mode.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
     support: none
+  idempotent:
+    support: full
+    details:
+      - The module only reads files; it never changes anything.
 
 options:
   cache_dir:

@@ -26,28 +26,20 @@ description:
 
 extends_documentation_fragment:
   - p2p.dragonfly.manager
+  - p2p.dragonfly.attributes
+  - p2p.dragonfly.attributes.actiongroup_dragonfly
 
 attributes:
   check_mode:
-    description: Can run in C(check_mode) and return changed status prediction without modifying the manager.
     support: full
     details:
       - The module changes nothing and runs the same in check mode, including the peer synchronisation of O(sync_peers=true).
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
     support: N/A
     details:
       - The module changes nothing.
   idempotent:
-    description:
-      - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
-      - This assumes that the system controlled/queried by the module has not changed in a relevant way.
     support: full
-  action_group:
-    description: Use C(group/p2p.dragonfly.dragonfly) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - p2p.dragonfly.dragonfly
 
 options:
   scheduler_cluster_id:

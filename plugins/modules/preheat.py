@@ -35,10 +35,11 @@ description:
 
 extends_documentation_fragment:
   - p2p.dragonfly.manager
+  - p2p.dragonfly.attributes
+  - p2p.dragonfly.attributes.actiongroup_dragonfly
 
 attributes:
   check_mode:
-    description: Can run in C(check_mode) and return changed status prediction without modifying the manager.
     support: partial
     details:
       - Check mode creates no job at all (no C(POST)). It reads the manifest from the registry and sends one C(GET) to the
@@ -46,23 +47,14 @@ attributes:
       - The manager can only tell which peers hold content through a C(get_task) job, which is a C(POST). So check mode
         cannot know whether the content is cached and always predicts a change; RV(cached_before) is V(null).
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
     support: full
     details:
       - The diff lists, per peer (C(hostname (ip))), the expected URLs it holds before and after. In check mode the
         C(after) side names the requested peers (for example C(one seed peer)) instead of hosts.
   idempotent:
-    description:
-      - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
-      - This assumes that the system controlled/queried by the module has not changed in a relevant way.
     support: full
     details:
       - Needs O(force=false). The check takes about 30 seconds, see the notes.
-  action_group:
-    description: Use C(group/p2p.dragonfly.dragonfly) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - p2p.dragonfly.dragonfly
 
 options:
   type:

@@ -26,22 +26,21 @@ description:
 
 extends_documentation_fragment:
   - p2p.dragonfly.manager
+  - p2p.dragonfly.attributes
+  - p2p.dragonfly.attributes.actiongroup_dragonfly
 
 attributes:
   check_mode:
-    description: Can run in C(check_mode) and return changed status prediction without modifying the manager.
     support: full
     details:
       - As an information module it does the same in check mode, including the C(POST) of the C(get_task) job. That job
         changes no cache; it only adds a row to the manager's job list.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
     support: none
-  action_group:
-    description: Use C(group/p2p.dragonfly.dragonfly) in C(module_defaults) to set defaults for this module.
+  idempotent:
     support: full
-    membership:
-      - p2p.dragonfly.dragonfly
+    details:
+      - The module reports the same for the same cache state; its get_task job changes no cache.
 
 options:
   url:

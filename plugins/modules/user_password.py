@@ -29,27 +29,19 @@ description:
 
 extends_documentation_fragment:
   - p2p.dragonfly.manager
+  - p2p.dragonfly.attributes
+  - p2p.dragonfly.attributes.actiongroup_dragonfly
 
 attributes:
   check_mode:
-    description: Can run in C(check_mode) and return changed status prediction without modifying the manager.
     support: full
     details:
       - In check mode the module still signs in (requests that change nothing) to find out which password is set, but does
         not change it. RV(jwt) is then the session of the sign-in with the current password.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
     support: none
   idempotent:
-    description:
-      - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
-      - This assumes that the system controlled/queried by the module has not changed in a relevant way.
     support: full
-  action_group:
-    description: Use C(group/p2p.dragonfly.dragonfly) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - p2p.dragonfly.dragonfly
 
 options:
   name:
