@@ -43,3 +43,27 @@ notes:
   - Answers HTTP 429 (rate limited) are retried three times with back-off (2, 4 and 8 seconds, or what C(Retry-After) says);
     GET requests that fail to connect are retried twice.
 """
+
+    # Signing in as a manager user (or reusing a session); the argument spec is
+    # plugins/module_utils/_api.py admin_argument_spec().
+    ADMIN = r"""
+options:
+  admin_user:
+    description:
+      - Manager user to sign in as with O(admin_password). The calls of this module need the C(root) role.
+    type: str
+    default: root
+  admin_password:
+    description:
+      - Password of O(admin_user).
+      - Required unless O(jwt) is set. With O(jwt) it is only used when the manager refuses that session (expired, or the
+        manager's JWT key changed).
+    type: str
+  jwt:
+    description:
+      - A session token (JWT) of a manager user with the C(root) role, for example
+        RV(p2p.dragonfly.user_password#module:jwt). Used instead of signing in, which saves seconds on Dragonfly manager v2.5.0.
+      - Preferred over O(admin_password) when both are set. If the manager refuses the session, the module signs in with
+        O(admin_user) and O(admin_password) when set, and fails otherwise.
+    type: str
+"""

@@ -109,6 +109,19 @@ def manager_argument_spec():
     )
 
 
+def admin_argument_spec():
+    """Sign-in options of the modules that need a manager session (doc fragment ``p2p.dragonfly.manager.admin``)."""
+    return dict(
+        admin_user=dict(type='str', default=ROOT_USER_NAME),
+        admin_password=dict(type='str', no_log=True),
+        jwt=dict(type='str', no_log=True),
+    )
+
+
+# For AnsibleModule(required_one_of=...) together with admin_argument_spec().
+ADMIN_REQUIRED_ONE_OF = [('admin_password', 'jwt')]
+
+
 class ManagerAPIError(Exception):
     """Every failure of the client; ``str()`` says what failed and what to do, without secrets."""
 

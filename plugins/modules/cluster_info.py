@@ -26,6 +26,7 @@ description:
 
 extends_documentation_fragment:
   - p2p.dragonfly.manager
+  - p2p.dragonfly.manager.admin
   - p2p.dragonfly.attributes
   - p2p.dragonfly.attributes.actiongroup_dragonfly
 
@@ -60,24 +61,6 @@ options:
         returns RV(peers_synced=false) and lists the peer table as it is.
     type: bool
     default: true
-  admin_user:
-    description:
-      - Manager user to sign in as with O(admin_password).
-    type: str
-    default: root
-  admin_password:
-    description:
-      - Password of O(admin_user).
-      - Required unless O(jwt) is set. With O(jwt) it is only used when the manager refuses that session (expired, or the
-        manager's JWT key changed).
-    type: str
-  jwt:
-    description:
-      - A session token (JWT) of a manager user, for example RV(p2p.dragonfly.user_password#module:jwt). Used instead of
-        signing in, which saves seconds on Dragonfly manager v2.5.0.
-      - Preferred over O(admin_password) when both are set. If the manager refuses the session, the module signs in with
-        O(admin_user) and O(admin_password) when set, and fails otherwise.
-    type: str
   token:
     description:
       - Not used by this module, since the manager serves schedulers and peers to signed-in users only. Accepted so that
@@ -310,6 +293,8 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
     STATE_ACTIVE,
     ManagerAPIError,
     ManagerClient,
+    ADMIN_REQUIRED_ONE_OF,
+    admin_argument_spec,
     manager_argument_spec,
 )
 
@@ -374,15 +359,13 @@ def cluster_info(module, client):
 
 def main():
     argument_spec = manager_argument_spec()
+    argument_spec.update(admin_argument_spec())
     argument_spec.update(
         scheduler_cluster_id=dict(type='int', default=1),
         sync_peers=dict(type='bool', default=True),
-        admin_user=dict(type='str', default='root'),
-        admin_password=dict(type='str', no_log=True),
-        jwt=dict(type='str', no_log=True),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_one_of=[('admin_password', 'jwt')])
+                           required_one_of=ADMIN_REQUIRED_ONE_OF)
     if module.params['scheduler_cluster_id'] < 1:
         module.fail_json(msg=f"scheduler_cluster_id must be a scheduler cluster ID (1 or more), got {module.params['scheduler_cluster_id']}")
     try:

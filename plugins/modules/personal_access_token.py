@@ -26,6 +26,7 @@ description:
 
 extends_documentation_fragment:
   - p2p.dragonfly.manager
+  - p2p.dragonfly.manager.admin
   - p2p.dragonfly.attributes
   - p2p.dragonfly.attributes.actiongroup_dragonfly
 
@@ -91,24 +92,6 @@ options:
       - If V(false), the module fails and leaves the token alone.
     type: bool
     default: true
-  admin_user:
-    description:
-      - Manager user to sign in as with O(admin_password). Only the C(root) role may create and delete tokens.
-    type: str
-    default: root
-  admin_password:
-    description:
-      - Password of O(admin_user).
-      - Required unless O(jwt) is set. With O(jwt) it is only used when the manager refuses that session (expired, or the
-        manager's JWT key changed).
-    type: str
-  jwt:
-    description:
-      - A session token (JWT) of a manager user with the C(root) role, for example
-        RV(p2p.dragonfly.user_password#module:jwt). Used instead of signing in, which saves seconds on Dragonfly manager v2.5.0.
-      - Preferred over O(admin_password) when both are set. If the manager refuses the session, the module signs in with
-        O(admin_user) and O(admin_password) when set, and fails otherwise.
-    type: str
   token:
     description:
       - A token value the caller already holds, for example read from a file.
@@ -243,6 +226,8 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
     ManagerAPIError,
     ManagerClient,
     format_rfc3339,
+    ADMIN_REQUIRED_ONE_OF,
+    admin_argument_spec,
     manager_argument_spec,
     parse_rfc3339,
 )
@@ -381,6 +366,7 @@ def exit_with_token(module, result):
 
 def main():
     argument_spec = manager_argument_spec()
+    argument_spec.update(admin_argument_spec())
     argument_spec.update(
         name=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
@@ -388,12 +374,9 @@ def main():
         scopes=dict(type='list', elements='str', default=['job'], choices=['job', 'cluster']),
         expires_in_days=dict(type='int', default=365),
         recreate=dict(type='bool', default=True),
-        admin_user=dict(type='str', default='root'),
-        admin_password=dict(type='str', no_log=True),
-        jwt=dict(type='str', no_log=True),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_one_of=[('admin_password', 'jwt')])
+                           required_one_of=ADMIN_REQUIRED_ONE_OF)
     now = datetime.datetime.now(datetime.timezone.utc)
     validate(module, now)
     try:
