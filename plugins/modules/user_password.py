@@ -68,6 +68,15 @@ options:
         C(no_log) option.
     type: list
     elements: str
+  previous_first:
+    description:
+      - Try O(previous_passwords) before O(password).
+      - Set it when the user most likely still has an old password, for example right after the manager was installed:
+        each refused attempt makes the manager refuse the next one for a few seconds (see above), so trying the likely
+        password first saves that wait. The result is the same either way.
+    type: bool
+    default: false
+    version_added: 0.2.0
   token:
     description:
       - Not used by this module, which signs in with O(name) and a password. Accepted so that C(module_defaults) for the
@@ -192,15 +201,21 @@ def ensure_password(module, client):
     name, password = params['name'], params['password']
     result = dict(changed=False, name=name)
 
-    if signs_in(client, name, password):
-        result.update(user_id=user_id_of(module, client, name), jwt=client.jwt)
-        return result
-
     previous = params['previous_passwords']
     if previous is None:
         previous = [DEFAULT_ROOT_PASSWORD]
     candidates, skipped = candidate_passwords(previous, password)
-    current = next((old for old in candidates if signs_in(client, name, old)), None)
+    if params['previous_first']:
+        current = next((old for old in candidates if signs_in(client, name, old)), None)
+        if current is None and signs_in(client, name, password):
+            current = password
+    else:
+        current = password if signs_in(client, name, password) else None
+        if current is None:
+            current = next((old for old in candidates if signs_in(client, name, old)), None)
+    if current == password:
+        result.update(user_id=user_id_of(module, client, name), jwt=client.jwt)
+        return result
     if current is None:
         low, high = PASSWORD_LENGTH
         skipped_note = f', {skipped} skipped for not being {low}-{high} characters long' if skipped else ''
@@ -225,6 +240,7 @@ def main():
         user_id=dict(type='int'),
         password=dict(type='str', required=True, no_log=True),
         previous_passwords=dict(type='list', elements='str', no_log=True),
+        previous_first=dict(type='bool', default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:

@@ -237,3 +237,29 @@ def test_manager_timeout(manager, run_module):
         'or check the manager and the network; the manager may still have carried out the POST')
     assert manager.calls[0]['timeout'] == 5
     assert result.leaks(WANTED) == []
+
+
+def test_previous_first_resets_from_upstream_default_without_refused_attempts(manager, run_module):
+    # A fresh manager: the default password works at once, so no refused sign-in poisons the user-row cache.
+    manager.signin().expect('GET', USERS, body=[ROOT]).expect('POST', RESET).signin(token=NEW_JWT)
+
+    result = run_module(user_password.main, args(previous_first=True))
+
+    assert not result.failed, result.output
+    assert signed_in_with(manager) == ['dragonfly', WANTED]
+    assert manager.sleeps == []
+    assert result.output['changed'] is True and result.output['jwt'] == NEW_JWT
+    manager.assert_done()
+
+
+def test_previous_first_falls_back_to_the_wanted_password(manager, run_module):
+    # Already changed: the previous password is refused (retried as a possibly stale row), then the wanted one works.
+    manager.signin(status=401, times=TRIES).signin().expect('GET', USERS, body=[ROOT])
+
+    result = run_module(user_password.main, args(previous_first=True, previous_passwords=[CURRENT]))
+
+    assert not result.failed, result.output
+    assert signed_in_with(manager) == [CURRENT] * TRIES + [WANTED]
+    assert result.output['changed'] is False and result.output['jwt'] == JWT
+    assert result.leaks(WANTED) == [] and result.leaks(CURRENT) == []
+    manager.assert_done()
