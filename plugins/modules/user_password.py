@@ -71,8 +71,8 @@ options:
   previous_first:
     description:
       - Try O(previous_passwords) before O(password).
-      - Set it when the user most likely still has an old password, for example right after the manager was installed:
-        each refused attempt makes the manager refuse the next one for a few seconds (see above), so trying the likely
+      - Set it when the user most likely still has an old password, for example right after the manager was installed.
+        Each refused attempt makes the manager refuse the next one for a few seconds (see above), so trying the likely
         password first saves that wait. The result is the same either way.
     type: bool
     default: false
