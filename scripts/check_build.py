@@ -2,7 +2,8 @@
 import sys
 import tarfile
 
-MUST_CONTAIN = ["MANIFEST.json", "FILES.json", "galaxy.yml", "README.md", "meta/runtime.yml",
+# galaxy.yml is turned into MANIFEST.json: `ansible-galaxy collection build` never ships it.
+MUST_CONTAIN = ["MANIFEST.json", "FILES.json", "README.md", "meta/runtime.yml",
                 "meta/execution-environment.yml", "meta/ee-requirements.txt", "meta/ee-bindep.txt"]
 MUST_NOT_START_WITH = ["tests/", ".venv", ".ci/", ".git/", "scripts/", "extensions/molecule/", "tests"]
 
