@@ -2,6 +2,7 @@
 # Build the real Dragonfly images from the pinned upstream releases, and the test fixtures, locally.
 #
 #   tests/images/build.sh [RELEASE_SET...]     default: every set in roles/common/vars/main.yml
+#   tests/images/build.sh --fixtures-only      only the test fixtures (registry, file server, MariaDB, Redis)
 #
 # No container registry is reachable here, so:
 #   - the base is a Debian bookworm rootfs made with debootstrap and `docker import`ed;
@@ -133,10 +134,24 @@ build_registry() {
         "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION"
 }
 
+build_fixtures() {
+    build_registry
+    build_image "$FIXTURE_PREFIX/mariadb:10.11" "$HERE/fixtures/mariadb/Dockerfile" "$HERE/fixtures/mariadb"
+    build_image "$FIXTURE_PREFIX/redis:7.0" "$HERE/fixtures/redis/Dockerfile" "$HERE/fixtures/redis"
+    build_image "$FIXTURE_PREFIX/registry:${REGISTRY_VERSION#v}" "$HERE/fixtures/registry/Dockerfile" \
+        "$HERE/fixtures/registry" "$BIN/registry-$REGISTRY_VERSION/registry"
+    build_image "$FIXTURE_PREFIX/fileserver:1" "$HERE/fixtures/fileserver/Dockerfile" "$HERE/fixtures/fileserver"
+}
+
 main() {
     command -v debootstrap >/dev/null || die "debootstrap missing: run scripts/bootstrap.sh first"
     local started=$SECONDS
     build_base
+    if [ "${1:-}" = --fixtures-only ]; then
+        build_fixtures
+        log "fixture images ready in $((SECONDS - started)) s"
+        return
+    fi
     build_health_probe
     local probe="$BIN/grpc-health-probe-$HEALTH_PROBE_VERSION/grpc-health-probe"
     local probe_ctx
@@ -158,12 +173,7 @@ main() {
     done < <(release_sets "$REPO_ROOT/roles/common/vars/main.yml" "$@")
     rm -rf "$probe_ctx"
 
-    build_registry
-    build_image "$FIXTURE_PREFIX/mariadb:10.11" "$HERE/fixtures/mariadb/Dockerfile" "$HERE/fixtures/mariadb"
-    build_image "$FIXTURE_PREFIX/redis:7.0" "$HERE/fixtures/redis/Dockerfile" "$HERE/fixtures/redis"
-    build_image "$FIXTURE_PREFIX/registry:${REGISTRY_VERSION#v}" "$HERE/fixtures/registry/Dockerfile" \
-        "$HERE/fixtures/registry" "$BIN/registry-$REGISTRY_VERSION/registry"
-    build_image "$FIXTURE_PREFIX/fileserver:1" "$HERE/fixtures/fileserver/Dockerfile" "$HERE/fixtures/fileserver"
+    build_fixtures
     log "images ready in $((SECONDS - started)) s"
 }
 
