@@ -17,6 +17,9 @@ Layouts:
 ``dfctl task ls`` (client v1.4.0 ``src/bin/dfctl/task.rs``) prints a blank-style table with the
 columns ``ID  PIECE LENGTH  CONTENT LENGTH  CREATED  FINISHED  FAILED  UPDATED``, times as
 ``%Y-%m-%d %H:%M:%S`` and ``-`` when unset.
+
+``CacheWatcher`` applies the same rule (sha256 of the content file == the expected digest) again and
+again while a download runs, hashing each state of a file at most once (see its docstring).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,6 +29,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -41,6 +45,22 @@ MODE_QUICK = 'quick'
 # so several files are hashed in parallel by threads.
 BLOCK_SIZE = 8 * 1024 * 1024
 MAX_WORKERS = 8
+
+# CacheWatcher: files up to this size are hashed whenever they changed (a few milliseconds each); larger ones
+# only once they have not been written for size / WATCH_QUIET_RATE seconds, at least WATCH_QUIET_MIN and at most
+# WATCH_QUIET_MAX (or when asked to hash at once). Waiting about twice as long as hashing takes (~1 GB/s) bounds the
+# reads wasted on a download that pauses.
+WATCH_SMALL_FILE = 4 * 1024 * 1024
+WATCH_QUIET_RATE = 500 * 1000 * 1000
+WATCH_QUIET_MIN = 0.2
+WATCH_QUIET_MAX = 1.0
+# A hash is remembered for a file state only when the file had been quiet this long when it was hashed:
+# mtime moves in coarse clock ticks, so a write in the same tick as the stat would leave it unchanged.
+WATCH_SETTLED_SECONDS = 0.1
+
+STATE_VERIFIED = 'verified'
+STATE_INCOMPLETE = 'incomplete'
+STATE_UNKNOWN = 'unknown'
 
 _SHA256_RE = re.compile(r'^[0-9a-f]{64}\Z')
 _DFCTL_COLUMNS = ('ID', 'PIECE LENGTH', 'CONTENT LENGTH', 'CREATED', 'FINISHED', 'FAILED', 'UPDATED')
@@ -337,3 +357,128 @@ class CacheChecker(object):
                     verified=sum(1 for result in results if result['verified']),
                     bytes_hashed=self.bytes_hashed, seconds=round(seconds, 3),
                     mib_per_second=round(throughput, 1) if throughput else None)
+
+
+def _file_state(stat_result):
+    return (stat_result.st_ino, stat_result.st_size, stat_result.st_mtime_ns, stat_result.st_ctime_ns)
+
+
+class CacheWatcher(object):
+    """Watches a Rust client's cache (``layout=rust``) until every item holds exactly its expected content.
+
+    Items are dicts with ``task_id``, ``url`` and ``sha256`` (hex, or ``None`` when unknown). The rule is
+    the one of ``CacheChecker`` in mode ``full``: an item is verified when the sha256 of
+    ``content/tasks/<id[:3]>/<id>`` equals its expected digest. Without an expected digest an item is
+    never verified: the client creates the file at its full length when the download starts
+    (``content_linux.rs`` ``create_task``: ``set_len`` + ``fallocate``), so neither its existence nor its
+    size tells that the download finished.
+
+    ``poll()`` stats every item and hashes a file only when
+
+    * it exists as a regular file, and its state (inode, size, mtime, ctime) differs from the state last
+      hashed: a file is hashed once per state, so a complete file, which no longer changes, is hashed at
+      most once;
+    * and it is at most ``small_file`` bytes, or it has not been written for ``quiet_seconds(size)``, or
+      ``eager`` is set: while a large download runs its pieces keep arriving, and hashing it at every
+      poll would read it again and again.
+
+    Every item ends in one of three states: ``verified``; ``incomplete`` (absent, being written, or its
+    hash differs); ``unknown`` (present, but no expected digest to compare with).
+    """
+
+    def __init__(self, cache_dir, items, small_file=WATCH_SMALL_FILE, quiet_min=WATCH_QUIET_MIN, quiet_max=WATCH_QUIET_MAX,
+                 clock=None):
+        self.cache_dir = cache_dir
+        self.small_file = small_file
+        self.quiet_min = quiet_min
+        self.quiet_max = quiet_max
+        self.clock = clock or time.time
+        self.bytes_hashed = 0
+        self.files_hashed = 0
+        self.polls = 0
+        self._hashed_state = {}
+        self._results = []
+        for item in items:
+            self._results.append(dict(
+                url=item.get('url'), task_id=item['task_id'], path=_rust_path(cache_dir, item), exists=False, size=None,
+                sha256=None, expected_sha256=item.get('sha256'), verified=False, state=STATE_INCOMPLETE,
+                cause='not looked at yet'))
+
+    def quiet_seconds(self, size):
+        """How long a file of ``size`` bytes must not have been written before it is hashed (unless small)."""
+        return max(self.quiet_min, min(self.quiet_max, size / WATCH_QUIET_RATE))
+
+    @property
+    def verifiable(self):
+        """Whether every item has an expected digest, so that the watcher can verify them all."""
+        return all(result['expected_sha256'] for result in self._results)
+
+    @property
+    def complete(self):
+        return all(result['verified'] for result in self._results)
+
+    def results(self):
+        return [dict(result) for result in self._results]
+
+    def in_state(self, state):
+        return [dict(result) for result in self._results if result['state'] == state]
+
+    def poll(self, eager=False):
+        """Look at every item once; returns ``results()``."""
+        self.polls += 1
+        due = []
+        for result in self._results:
+            path = result['path']
+            try:
+                found = os.stat(path)
+            except OSError:
+                self._hashed_state.pop(result['task_id'], None)
+                result.update(exists=False, size=None, sha256=None, verified=False, state=STATE_INCOMPLETE,
+                              cause=self._absent_cause())
+                continue
+            if not stat.S_ISREG(found.st_mode):
+                self._hashed_state.pop(result['task_id'], None)
+                result.update(exists=False, size=None, sha256=None, verified=False, state=STATE_INCOMPLETE,
+                              cause='not a regular file')
+                continue
+            state = _file_state(found)
+            result.update(exists=True, size=found.st_size)
+            if self._hashed_state.get(result['task_id']) == state:
+                # Hashed in this very state already: the verdict stands.
+                continue
+            result.update(sha256=None, verified=False)
+            if not result['expected_sha256']:
+                result.update(state=STATE_UNKNOWN, cause='present, but without an expected sha256 it cannot be verified '
+                                                         '(the client creates the file at its full length when the download '
+                                                         'starts, so its size proves nothing)')
+                continue
+            age = self.clock() - found.st_mtime_ns / 1e9
+            if not eager and found.st_size > self.small_file and age < self.quiet_seconds(found.st_size):
+                result.update(state=STATE_INCOMPLETE, cause=f'being written (modified {max(age, 0):.1f} s ago)')
+                continue
+            due.append((result, state, age))
+        if due:
+            hashes = hash_files([result['path'] for result, dummy, dummy in due])
+            for result, state, age in due:
+                answer = hashes.get(result['path'])
+                if isinstance(answer, OSError):
+                    result.update(state=STATE_INCOMPLETE, cause=f'cannot read the file: {answer}')
+                    continue
+                result['sha256'], read = answer
+                self.bytes_hashed += read
+                self.files_hashed += 1
+                if age >= WATCH_SETTLED_SECONDS:
+                    self._hashed_state[result['task_id']] = state
+                if result['sha256'] == result['expected_sha256']:
+                    result.update(verified=True, state=STATE_VERIFIED, cause=None)
+                else:
+                    result.update(state=STATE_INCOMPLETE,
+                                  cause='its sha256 differs from the expected one (download still running or interrupted, '
+                                        'or the origin content changed)')
+        return self.results()
+
+    def _absent_cause(self):
+        if not os.path.isdir(os.path.join(self.cache_dir, 'content', 'tasks')):
+            return (f'file absent, and cache_dir {self.cache_dir} has no content/tasks directory: is it the directory '
+                    "mounted at the seed peer's storage.dir?")
+        return 'file absent'

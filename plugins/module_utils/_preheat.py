@@ -612,6 +612,34 @@ class Requirement(object):
                 problems.append(text)
         return '; '.join(problems) or None
 
+    def met_by_one_peer(self, ip=None):
+        """Whether one peer (the one with ``ip``, if known) holding every task meets the requirement.
+
+        True for ``single_seed_peer``, ``ips`` naming only ``ip``, and ``count=1``, each with one scheduler
+        cluster (with several clusters every cluster needs its own peers). The preheat module uses it to let
+        a seed peer's own cache settle the requirement.
+        """
+        if len(self.cluster_ids) > 1:
+            return False
+        if self.scope == SCOPE_SINGLE_SEED_PEER:
+            return True
+        if self.ips:
+            return ip is not None and set(self.ips) == set([ip])
+        return self.count == 1
+
+    def includes(self, ip=None):
+        """Whether the seed peer with ``ip`` (``None``: IP unknown) must hold every task itself.
+
+        True for ``single_seed_peer`` (taken as the only seed peer: with several, the scheduler spreads the
+        tasks over them by consistent hashing), ``ips`` naming ``ip``, and the ``all_*`` scopes without
+        ``ips``, ``count`` or ``percentage``.
+        """
+        if self.scope == SCOPE_SINGLE_SEED_PEER:
+            return True
+        if self.ips:
+            return ip is not None and ip in self.ips
+        return not self.count and not self.percentage
+
     def missing(self, tasks, observations):
         """``[{url, task_id, missing}]`` for the tasks not yet where they must be."""
         result = []

@@ -32,6 +32,8 @@ description:
     success, dragonfly issue 3699) makes the module fail, naming what is missing.
   - For files, only the URLs not yet cached are preheated. For images the manager always preheats every blob of the image;
     blobs already cached are finished at once.
+  - Run on the host of a seed peer with O(cache_dir), the module also reads that seed peer's cache itself, which settles the
+    idempotence check and the wait as soon as the content is verified on disk, without the manager's delays. See O(cache_dir).
 
 extends_documentation_fragment:
   - p2p.dragonfly.manager
@@ -46,15 +48,20 @@ attributes:
         manager's job list to check the connection and O(token).
       - The manager can only tell which peers hold content through a C(get_task) job, which is a C(POST). So check mode
         cannot know whether the content is cached and always predicts a change; RV(cached_before) is V(null).
+      - With O(cache_dir), check mode reads the local cache too. When that settles the question (see O(cache_dir)), the
+        prediction is exact and RV(cached_before) is set.
   diff_mode:
     support: full
     details:
       - The diff lists, per peer (C(hostname (ip))), the expected URLs it holds before and after. In check mode the
         C(after) side names the requested peers (for example C(one seed peer)) instead of hosts.
+      - With O(cache_dir), the URLs verified in that cache are listed under C(cache_dir <dir> (<seed_ip>)), or under the
+        label of the peer with that IP when the manager named it.
   idempotent:
     support: full
     details:
-      - Needs O(force=false). The check takes about 30 seconds, see the notes.
+      - Needs O(force=false). The check takes about 30 seconds, see the notes; with O(cache_dir) on a seed peer that alone
+        meets O(scope), only as long as hashing the content in the cache.
 
 options:
   type:
@@ -227,13 +234,72 @@ options:
       - Preheat without first checking whether the content is cached. The module then always reports a change.
     type: bool
     default: false
+  cache_dir:
+    description:
+      - The cache directory of a seed peer on the host the module runs on (or is delegated to), that is the host directory
+        mounted at the client's C(storage.dir), which holds C(content/) and C(metadata/); for example
+        V(/opt/dragonfly/seed-peer/cache). Set it when the module runs on the host of a seed peer the preheat must reach.
+      - The module then checks that cache itself, with the rule of C(mode=full) of M(p2p.dragonfly.cache_assert). A task is
+        B(verified) when the sha256 of its content file C(content/tasks/<id[:3]>/<id>) equals the blob digest (images) or
+        the sha256 given in O(checksums) (files). A file without a known sha256 is never verified locally. The client
+        creates the content file at its full length when the download starts and fills it piece by piece, so the size of
+        the file proves nothing.
+      - B(Idempotence.) If every expected task is verified and this seed peer alone meets O(scope), the module creates no
+        job and reports no change. It then takes only as long as hashing the files. This seed peer alone meets O(scope)
+        with O(scope=single_seed_peer), with O(ips) naming only O(seed_ip), or with O(count=1), each with a single
+        scheduler cluster. If some task is absent or incomplete and this seed peer must hold it, the module knows that
+        a preheat is needed and creates it without asking the manager first (no C(get_task) jobs; about 30 seconds
+        less). This seed peer must hold every task with O(scope=single_seed_peer), with O(seed_ip) among O(ips), and with
+        an C(all_*) scope without O(ips), O(count) and O(percentage). In every other case the module asks the manager
+        as it does without O(cache_dir).
+      - B(Waiting.) While it waits for the preheat job, the module also looks at the cache five times a second. It
+        returns as soon as every expected task is verified there and this seed peer alone meets O(scope), without waiting
+        for the manager's refresh of the job row (RV(job.state) may then still be V(PENDING)). Otherwise it waits for the
+        manager as without O(cache_dir). A job row that says V(FAILURE) when it is read before the content is verified
+        fails the module.
+      - A file is hashed only when it has changed since it was last hashed. A file larger than 4 MiB is hashed only once it
+        has not been written for 0.2 seconds, or longer for a larger file (up to a second for 500 MB and more), so a large
+        download is not read again and again while it runs. A complete file is hashed once.
+      - With O(scope=single_seed_peer) the module takes this seed peer as the one that must hold the tasks. Set O(cache_dir)
+        with that scope only when it is the only seed peer of the scheduler cluster (the all-in-one layout, for example).
+        With several seed peers the scheduler spreads the tasks over them by consistent hashing, and a task cached on
+        another seed peer would be preheated again and reported as a change. Use O(scope=all_seed_peers) with O(ips)
+        instead.
+      - The module trusts the files. It does not check that the seed peer's dfdaemon runs, nor that its metadata marks the
+        tasks finished.
+    type: path
+  layout:
+    description:
+      - The layout of O(cache_dir). Only V(rust), the layout of the Rust client (dfdaemon v0.1.113 and later), is supported.
+      - V(legacy_go), the Go dfdaemon of dragonfly 2.3 and earlier, is refused. Current schedulers preheat only Rust
+        clients, which speak the dfdaemon v2 gRPC API. M(p2p.dragonfly.cache_assert) checks such an old cache.
+    type: str
+    choices:
+      - rust
+      - legacy_go
+    default: rust
+  seed_ip:
+    description:
+      - The IP that the seed peer of O(cache_dir) advertises (its C(host.ip)).
+      - Tells whether that seed peer is among O(ips), and names it in the diff. Without it, O(cache_dir) settles nothing
+        when O(ips) is set.
+      - Only with O(cache_dir).
+    type: str
+  checksums:
+    description:
+      - The sha256 of files, a dict that maps a URL of O(urls) to the sha256 of its content, C(<hex>) or C(sha256:<hex>).
+      - Lets the module verify these files in O(cache_dir). Files left out are never verified locally, and the module waits
+        for the manager's answer about them.
+      - Only with O(type=file) and O(cache_dir).
+    type: dict
 
 notes:
   - The manager refreshes a job's state and result only about 0, 30, 90, 210 and 450 seconds after creating it, then every
     5 minutes. A C(get_task) job therefore answers about 30 seconds after it is created, and so a run that finds everything
     cached takes about 30 seconds. While waiting for a preheat, the module creates a new C(get_task) job for each
     still-missing task whenever the previous ones have answered, so it notices the content within about 30 seconds of its
-    arrival even when the preheat job itself reports later.
+    arrival even when the preheat job itself reports later. Run on a seed peer's host with O(cache_dir), the module avoids
+    both delays when that seed peer alone meets O(scope).
   - Each C(get_task) job adds a row to the manager's job list; it changes no cache.
   - Without O(ips), O(scope=all_seed_peers) and O(scope=all_peers) mean every peer the scheduler knows. The open API cannot
     list peers, so the module counts the peers that hold any expected task or that the preheat job names. A seed peer that
@@ -290,6 +356,32 @@ EXAMPLES = r"""
       - http://files.example.com/models/tokenizer.json
     scope: all_seed_peers
     wait_timeout: 3600
+
+- name: On the all-in-one host, preheat an image and return as soon as the seed peer's cache holds every blob
+  p2p.dragonfly.preheat:
+    manager_url: http://manager.example.com:8080
+    token: "{{ dragonfly_token }}"
+    image: 10.0.0.20:5000/team/app:1.0
+    insecure_registry: true
+    cache_dir: /opt/dragonfly/seed-peer/cache
+  register: preheat
+
+- name: Preheat a file on two seed peers; on seed peer 10.0.0.5, verify it locally by its sha256
+  p2p.dragonfly.preheat:
+    manager_url: http://manager.example.com:8080
+    token: "{{ dragonfly_token }}"
+    type: file
+    urls:
+      - http://files.example.com/models/model.bin
+    checksums:
+      http://files.example.com/models/model.bin: sha256:6f1ed002ab5595859014ebf0951522d9a4fb1b8d29b2f1f4d32b5de6a4f1c2d3
+    scope: all_seed_peers
+    ips:
+      - 10.0.0.5
+      - 10.0.0.6
+    cache_dir: /opt/dragonfly/seed-peer/cache
+    seed_ip: 10.0.0.5
+  delegate_to: seed-1.example.com
 
 - name: Verify the cache of the seed peer that got the content
   p2p.dragonfly.cache_assert:
@@ -356,7 +448,10 @@ job:
       description: Always V(preheat).
       type: str
     state:
-      description: Job state as last read, V(PENDING), V(SUCCESS) or V(FAILURE).
+      description:
+        - Job state as last read, V(PENDING), V(SUCCESS) or V(FAILURE).
+        - When the module returned because the content was verified in O(cache_dir), the row may not have been refreshed by
+          the manager yet, and the state is then V(PENDING) although the content is there.
       type: str
     task_id:
       description: The job group, C(group_<uuid>).
@@ -386,7 +481,9 @@ job:
     failure_tasks: []
     errors: []
 hosts:
-  description: Per peer, the expected tasks it holds finished, as last seen.
+  description:
+    - Per peer, the expected tasks it holds finished, as the manager reported them last.
+    - Empty when the module did not ask the manager, because O(cache_dir) settled the run (see RV(local)).
   returned: success and failure after the manager was asked
   type: list
   elements: dict
@@ -421,7 +518,9 @@ hosts:
       urls:
         - https://registry.example.com/v2/team/app/blobs/sha256:3f1a...
 cached_before:
-  description: Whether every expected task was already finished on the requested peers. V(null) in check mode and with O(force=true).
+  description:
+    - Whether every expected task was already finished on the requested peers. V(null) in check mode and with O(force=true).
+    - With O(cache_dir), check mode sets it when the local cache settles the question (see O(cache_dir)).
   returned: always
   type: bool
   sample: false
@@ -447,12 +546,51 @@ get_task_job_ids:
   sample:
     - 13
     - 14
+verified_locally:
+  description:
+    - Whether every expected task was verified in O(cache_dir) (its sha256 matched) when the module returned.
+    - V(true) also when the module returned on the manager's answer and the local cache was complete too.
+  returned: when O(cache_dir) is set
+  type: bool
+  sample: true
+local:
+  description:
+    - Per expected task, what the module found in O(cache_dir) when it looked last.
+  returned: when O(cache_dir) is set
+  type: list
+  elements: dict
+  contains:
+    task_id:
+      description: The task ID.
+      type: str
+    url:
+      description: The URL of the task.
+      type: str
+    path:
+      description: The content file of the task in O(cache_dir).
+      type: str
+    verified:
+      description: Whether the sha256 of the file equals the expected one.
+      type: bool
+    cause:
+      description:
+        - Why the task is not verified (absent, being written, sha256 differs, no expected sha256); V(null) when it is.
+      type: str
+  sample:
+    - task_id: 9f7c9aafbc6f30f8f41a96ca77eeae80c5b60964b3034b0ee43ccf7b2f9e52b8
+      url: https://registry.example.com/v2/team/app/blobs/sha256:3f1a...
+      path: /opt/dragonfly/seed-peer/cache/content/tasks/9f7/9f7c9aafbc6f30f8f41a96ca77eeae80c5b60964b3034b0ee43ccf7b2f9e52b8
+      verified: true
+      cause: null
 elapsed:
   description: Seconds the module ran.
   returned: always
   type: float
   sample: 31.7
 """
+
+import ipaddress
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -461,6 +599,14 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
     ManagerAPIError,
     ManagerClient,
     manager_argument_spec,
+)
+from ansible_collections.p2p.dragonfly.plugins.module_utils._cache import (
+    LAYOUT_LEGACY_GO,
+    LAYOUT_RUST,
+    STATE_INCOMPLETE,
+    STATE_UNKNOWN,
+    CacheWatcher,
+    normalize_sha256,
 )
 from ansible_collections.p2p.dragonfly.plugins.module_utils._image_reference import (
     format_platform,
@@ -500,6 +646,8 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
 
 MODULE_NAME = 'preheat'
 NANOSECONDS = 1000000000
+# Seconds between two looks at the local cache (cache_dir) while waiting: a stat per task, hashing only changed files.
+LOCAL_POLL_INTERVAL = 0.2
 
 
 def validate(module):
@@ -562,6 +710,45 @@ def validate(module):
     return kind, target, platform
 
 
+def check_local_options(module, kind):
+    """Check cache_dir, layout, seed_ip and checksums; returns ``{url: sha256 hex}`` of the files."""
+    params = module.params
+    if params['layout'] == LAYOUT_LEGACY_GO:
+        raise PreheatError('layout=legacy_go is not supported by preheat: the Go dfdaemon (dragonfly 2.3 and earlier) cannot '
+                           'be preheated by current schedulers, which only reach Rust clients (dfdaemon v2 gRPC). Use '
+                           'layout rust, or check an old cache with p2p.dragonfly.cache_assert (layout legacy_go)')
+    cache_dir = params['cache_dir']
+    if not cache_dir:
+        for option in ('seed_ip', 'checksums'):
+            if params[option]:
+                raise PreheatError(f"{option} only applies with cache_dir (the seed peer's cache directory on this host)")
+        return {}
+    if params['seed_ip']:
+        try:
+            ipaddress.ip_address(params['seed_ip'])
+        except ValueError:
+            raise PreheatError(f"seed_ip: {params['seed_ip']!r} is not an IP address: give the IP the seed peer advertises "
+                               '(host.ip of its dfdaemon)')
+    checksums = {}
+    if params['checksums']:
+        if kind != 'file':
+            raise PreheatError('checksums only applies to type=file: the blobs of an image are verified against their digests')
+        for url, value in params['checksums'].items():
+            if url not in params['urls']:
+                raise PreheatError(f'checksums: {url!r} is not one of urls (give the URLs exactly as in urls)')
+            try:
+                checksums[url] = normalize_sha256(str(value), f'checksums[{url!r}]')
+            except ValueError as exc:
+                raise PreheatError(str(exc))
+    if not os.path.isdir(cache_dir):
+        raise PreheatError(f'cache_dir {cache_dir} does not exist or is not a directory on this host: give the host directory '
+                           "mounted at the seed peer's storage.dir, and run the module on the seed peer's host (delegate_to)")
+    if not os.path.isdir(os.path.join(cache_dir, 'content', 'tasks')):
+        module.warn(f"cache_dir {cache_dir} has no content/tasks directory, which the Rust client creates when it starts: is it "
+                    "the host directory mounted at the seed peer's storage.dir?")
+    return checksums
+
+
 def preheat_body(params, kind, target, platform, urls, headers):
     args = dict(type=kind, scope=params['scope'])
     if kind == 'image':
@@ -604,10 +791,81 @@ def _job_problems(outcome):
     return ('\n' + '\n'.join(parts)) if parts else ''
 
 
+class LocalCache(object):
+    """The cache of the seed peer on this host (option cache_dir), and what it can settle on its own."""
+
+    def __init__(self, params, tasks, requirement, checksums):
+        self.cache_dir = params['cache_dir']
+        self.seed_ip = params['seed_ip'] or None
+        self.tasks = tasks
+        items = []
+        for task in tasks:
+            expected = checksums.get(task['url'])
+            if task.get('digest'):
+                try:
+                    expected = normalize_sha256(task['digest'], 'digest')
+                except ValueError:
+                    # Not a sha256 digest (sha512, say): this blob cannot be verified here.
+                    expected = None
+            items.append(dict(url=task['url'], task_id=task['task_id'], sha256=expected))
+        self.watcher = CacheWatcher(self.cache_dir, items)
+        # This seed peer holding every task is enough (single_seed_peer, ips == [seed_ip], count 1).
+        self.enough = requirement.met_by_one_peer(self.seed_ip)
+        # This seed peer must hold every task, so lacking one means a preheat is needed.
+        self.must_hold = requirement.includes(self.seed_ip)
+        self.label = f'cache_dir {self.cache_dir}' + (f' ({self.seed_ip})' if self.seed_ip else '')
+
+    @property
+    def can_settle(self):
+        """Whether the local cache alone can end the run: every task verifiable, and this seed peer enough."""
+        return self.enough and self.watcher.verifiable
+
+    def poll(self, eager=False):
+        self.watcher.poll(eager=eager)
+
+    @property
+    def polled(self):
+        return self.watcher.polls > 0
+
+    def settled(self):
+        return self.enough and self.watcher.complete
+
+    def lacking(self):
+        """The tasks known not to be complete here (absent, being written, or a different sha256)."""
+        return self.watcher.in_state(STATE_INCOMPLETE)
+
+    def verified_ids(self):
+        return [result['task_id'] for result in self.watcher.results() if result['verified']]
+
+    def results(self):
+        return [dict(task_id=result['task_id'], url=result['url'], path=result['path'], verified=result['verified'],
+                     cause=result['cause']) for result in self.watcher.results()]
+
+    def merge_into(self, view):
+        """``view`` (``{host label: [urls]}``) with the URLs verified here added to this seed peer's entry."""
+        merged = dict((label, list(urls)) for label, urls in view.items())
+        verified = set(self.verified_ids())
+        urls = [task['url'] for task in self.tasks if task['task_id'] in verified]
+        if not urls:
+            return merged
+        label = self.label
+        if self.seed_ip:
+            label = next((known for known in merged if known.endswith(f'({self.seed_ip})')), label)
+        entry = merged.setdefault(label, [])
+        entry.extend(url for url in urls if url not in entry)
+        order = dict((task['url'], index) for index, task in enumerate(self.tasks))
+        entry.sort(key=lambda url: order.get(url, len(order)))
+        return merged
+
+    def bullets(self):
+        return ''.join(f"\n- {result['url']} (task {result['task_id']}) in cache_dir: {result['cause']}"
+                       for result in self.watcher.results() if not result['verified'])
+
+
 class Preheat(object):
     """One run of the module: expected tasks, idempotence check, job, wait."""
 
-    def __init__(self, module, client, requirement, tasks):
+    def __init__(self, module, client, requirement, tasks, local=None):
         self.module = module
         self.params = module.params
         self.client = client
@@ -618,6 +876,9 @@ class Preheat(object):
         self.job = None
         self.host_type = None if requirement.scope == SCOPE_ALL_PEERS else _preheat.HOST_TYPE_SUPER
         self.url_tasks = dict((task['url'], task['task_id']) for task in tasks)
+        self.local = local
+        # Whether the wait ended on the local cache rather than on the manager's answer.
+        self.settled_locally = False
 
     def missing(self, tasks=None):
         return self.requirement.missing(self.tasks if tasks is None else tasks, self.observations)
@@ -661,6 +922,12 @@ class Preheat(object):
                     success_seen_at = _preheat._now()
                 if not self.missing():
                     return
+            watch_local = self.local is not None and self.local.can_settle
+            if watch_local:
+                self.local.poll()
+                if self.local.settled():
+                    self.settled_locally = True
+                    return
             if round_ is not None:
                 round_.poll(self.client, self.observations, now)
             missing = self.missing()
@@ -680,13 +947,16 @@ class Preheat(object):
                 round_ = self.new_round([task for task in self.tasks if task['task_id'] in
                                          set(item['task_id'] for item in missing)])
             if now >= deadline:
+                local_text = self.local.bullets() if watch_local else ''
                 raise PreheatError(
                     f"preheat job {self.job.id} (state {self.job.state}) did not bring every expected task to "
                     f"{self.requirement.describe()} within wait_timeout={params['wait_timeout']} s; still missing:"
-                    f'{_bullets(missing)}{_job_problems(preheat_outcome(self.job.row))}\nThe job goes on in the manager; '
-                    f'p2p.dragonfly.job_info shows it later (id {self.job.id}).', missing=missing)
+                    f'{_bullets(missing)}{local_text}{_job_problems(preheat_outcome(self.job.row))}\nThe job goes on in '
+                    f'the manager; p2p.dragonfly.job_info shows it later (id {self.job.id}).', missing=missing)
             moments = [moment for moment in (self.job.next_due(), round_ and round_.next_due()) if moment is not None]
             pause = min([params['poll_interval']] + [max(moment - now, 0.5) for moment in moments])
+            if watch_local:
+                pause = min(pause, LOCAL_POLL_INTERVAL)
             _preheat._sleep(max(min(pause, deadline - now), 0))
 
 
@@ -694,6 +964,7 @@ def run(module, started, state):
     """Do the work; ``state`` keeps the result and the run, for what a failure still returns."""
     params = module.params
     kind, target, platform = validate(module)
+    checksums = check_local_options(module, kind)
     result = state['result'] = dict(changed=False, job=None, cached_before=None, cached_after=None, get_task_job_ids=[],
                                     hosts=[])
     client = ManagerClient.from_module(module)
@@ -714,18 +985,40 @@ def run(module, started, state):
     result['expected_tasks'] = tasks
     requirement = Requirement(params['scope'], params['ips'], params['count'], params['percentage'],
                               params['scheduler_cluster_ids'])
-    run_ = state['run'] = Preheat(module, client, requirement, tasks)
-
-    if module.check_mode:
-        result['changed'] = True
-        result['diff'] = dict(before={}, after={requirement.describe(): [task['url'] for task in tasks]})
-        return result
+    local = LocalCache(params, tasks, requirement, checksums) if params['cache_dir'] else None
+    run_ = state['run'] = Preheat(module, client, requirement, tasks, local=local)
 
     to_preheat = tasks
     before = {}
-    if not params['force']:
+    ask_manager = not params['force']
+    if local is not None and not params['force']:
+        local.poll(eager=True)
+        if local.settled():
+            # Every task verified on this seed peer, which alone meets the scope: nothing to do, no job.
+            result.update(cached_before=True, cached_after=True)
+            finish(result, run_, local.merge_into({}))
+            return result
+        if local.lacking() and local.must_hold:
+            # This seed peer lacks a task it must hold: a preheat is needed whatever get_task jobs would say.
+            ask_manager = False
+            result['cached_before'] = False
+            before = local.merge_into({})
+            if local.enough:
+                verified = set(local.verified_ids())
+                to_preheat = [task for task in tasks if task['task_id'] not in verified]
+
+    if module.check_mode:
+        result['changed'] = True
+        result['diff'] = dict(before=before, after={requirement.describe(): [task['url'] for task in tasks]})
+        if local is not None:
+            local_outcome(result, run_)
+        return result
+
+    if ask_manager:
         missing = run_.check_cached()
         before = run_.observations.cached(tasks)
+        if local is not None:
+            before = local.merge_into(before)
         result['cached_before'] = not missing
         if not missing:
             result['cached_after'] = True
@@ -745,8 +1038,39 @@ def run(module, started, state):
     if params['wait']:
         run_.wait(started + params['wait_timeout'])
         result['cached_after'] = True
+        if local is not None and not run_.settled_locally:
+            # The manager answered first: say what the local cache holds now, and what it should but does not.
+            local.poll(eager=True)
+            warn_local_gaps(module, run_)
     finish(result, run_, before)
     return result
+
+
+def warn_local_gaps(module, run_):
+    """Warn about tasks not verified in cache_dir that the manager reports on this seed peer, or that belong there."""
+    local = run_.local
+    gaps = []
+    for item in local.watcher.results():
+        if item['verified'] or item['state'] == STATE_UNKNOWN:
+            continue
+        holders = run_.observations.finished.get(item['task_id'], {}).values()
+        named_here = local.seed_ip is not None and any(host['ip'] == local.seed_ip for host in holders)
+        if named_here or local.can_settle:
+            gaps.append(item)
+    if gaps:
+        module.warn(f'the manager reports the preheat done, but cache_dir {local.cache_dir} lacks a verified copy of '
+                    + '; '.join(f"{item['url']} (task {item['task_id']}: {item['cause']})" for item in gaps)
+                    + ". Either the scheduler placed them on another seed peer (scope single_seed_peer with several seed "
+                    "peers), or cache_dir is not this seed peer's storage.dir, or their files were removed by hand while "
+                    "the seed peer's metadata still marks them finished (remove them with a delete_task job instead)")
+
+
+def local_outcome(result, run_):
+    local = run_.local
+    if not local.polled:
+        local.poll()
+    result['verified_locally'] = local.watcher.complete
+    result['local'] = local.results()
 
 
 def finish(result, run_, before):
@@ -754,7 +1078,11 @@ def finish(result, run_, before):
     result['get_task_job_ids'] = list(run_.get_task_job_ids)
     if run_.job is not None:
         result['job'] = job_summary(run_.job.row)
-    result['diff'] = dict(before=before, after=run_.observations.cached(run_.tasks))
+    after = run_.observations.cached(run_.tasks)
+    if run_.local is not None:
+        local_outcome(result, run_)
+        after = run_.local.merge_into(after)
+    result['diff'] = dict(before=before, after=after)
 
 
 def main():
@@ -787,6 +1115,10 @@ def main():
         wait_timeout=dict(type='int', default=1800),
         poll_interval=dict(type='int', default=5),
         force=dict(type='bool', default=False),
+        cache_dir=dict(type='path'),
+        layout=dict(type='str', default=LAYOUT_RUST, choices=[LAYOUT_RUST, LAYOUT_LEGACY_GO]),
+        seed_ip=dict(type='str'),
+        checksums=dict(type='dict'),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     started = _preheat._now()
@@ -815,6 +1147,9 @@ def partial(state, details):
         extra['hosts'] = run_.observations.per_host(run_.tasks)
         if run_.job is not None:
             extra['job'] = job_summary(run_.job.row)
+        if run_.local is not None:
+            extra['verified_locally'] = run_.local.watcher.complete
+            extra['local'] = run_.local.results()
     return extra
 
 

@@ -8,12 +8,14 @@ __metaclass__ = type
 
 import hashlib
 import os
+import time
 
 import pytest
 
 from ansible_collections.p2p.dragonfly.plugins.module_utils import _cache
 from ansible_collections.p2p.dragonfly.plugins.module_utils._cache import (
     CacheChecker,
+    CacheWatcher,
     digest_from_blob_url,
     hash_files,
     normalize_sha256,
@@ -183,3 +185,145 @@ def test_checker_legacy_layout(tmp_path):
     # Found by length and hash, without a task ID.
     assert results[2]['ok'] and results[2]['task_id'] == 'task-done'
     assert not results[3]['ok'] and 'no finished task with this length and sha256' in results[3]['cause']
+
+
+# --- CacheWatcher ------------------------------------------------------------------------------------
+
+def _watch_item(cache_dir, name, data, sha256=True):
+    task_id = hashlib.sha256(name.encode()).hexdigest()
+    return dict(url=f'http://files.test/{name}', task_id=task_id,
+                sha256=hashlib.sha256(data).hexdigest() if sha256 else None)
+
+
+def _write(cache_dir, item, data, age=10.0):
+    path = os.path.join(cache_dir, 'content', 'tasks', item['task_id'][:3], item['task_id'])
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'wb') as stream:
+        stream.write(data)
+    moment = time.time() - age
+    os.utime(path, (moment, moment))
+    return path
+
+
+@pytest.fixture
+def counted_hashes(monkeypatch):
+    hashed = []
+    real = _cache.sha256_file
+
+    def counting(path, *args):
+        hashed.append(path)
+        return real(path, *args)
+
+    monkeypatch.setattr(_cache, 'sha256_file', counting)
+    return hashed
+
+
+def test_watcher_states(tmp_path, counted_hashes):
+    cache_dir = str(tmp_path)
+    os.makedirs(os.path.join(cache_dir, 'content', 'tasks'))
+    good, bad, unknown, absent = (_watch_item(cache_dir, name, name.encode() * 10, sha256=name != 'unknown')
+                                  for name in ('good', 'bad', 'unknown', 'absent'))
+    _write(cache_dir, good, b'good' * 10)
+    bad_path = _write(cache_dir, bad, b'\0' * 30)
+    _write(cache_dir, unknown, b'whatever')
+    watcher = CacheWatcher(cache_dir, [good, bad, unknown, absent])
+
+    results = watcher.poll()
+
+    assert [result['state'] for result in results] == ['verified', 'incomplete', 'unknown', 'incomplete']
+    assert results[0]['verified'] and results[0]['cause'] is None
+    assert 'sha256 differs' in results[1]['cause'] and results[1]['sha256'] == hashlib.sha256(b'\0' * 30).hexdigest()
+    assert 'without an expected sha256' in results[2]['cause'] and results[2]['sha256'] is None
+    assert results[3]['cause'] == 'file absent' and not results[3]['exists']
+    assert not watcher.complete and not watcher.verifiable
+    assert len(counted_hashes) == 2
+
+    # Nothing changed: nothing is hashed again.
+    watcher.poll()
+    watcher.poll(eager=True)
+    assert len(counted_hashes) == 2 and watcher.files_hashed == 2
+
+    # The bad file gets its content: hashed again, once.
+    _write(cache_dir, bad, b'bad' * 10)
+    watcher.poll()
+    watcher.poll()
+    assert counted_hashes.count(bad_path) == 2
+    assert watcher.in_state('verified')[1]['task_id'] == bad['task_id']
+
+
+def test_watcher_complete(tmp_path):
+    cache_dir = str(tmp_path)
+    items = [_watch_item(cache_dir, name, name.encode()) for name in ('a', 'b')]
+    watcher = CacheWatcher(cache_dir, items)
+    assert watcher.verifiable and not watcher.complete
+    assert 'no content/tasks directory' in watcher.poll()[0]['cause']
+    for item, name in zip(items, ('a', 'b')):
+        _write(cache_dir, item, name.encode())
+    watcher.poll()
+    assert watcher.complete
+    assert watcher.bytes_hashed == 2
+
+
+def test_watcher_waits_for_large_files_to_settle(tmp_path, counted_hashes):
+    cache_dir = str(tmp_path)
+    data = os.urandom(4096)
+    item = _watch_item(cache_dir, 'large', data)
+    now = [time.time()]
+    watcher = CacheWatcher(cache_dir, [item], small_file=1024, quiet_min=1.0, clock=lambda: now[0])
+    # Pre-allocated, being written a moment ago: not hashed at each look.
+    path = _write(cache_dir, item, b'\0' * 4096, age=0.2)
+    for dummy in range(3):
+        result = watcher.poll()[0]
+    assert result['state'] == 'incomplete' and 'being written' in result['cause']
+    assert counted_hashes == []
+    # Quiet for a second: hashed once (still zeros), then not again while unchanged.
+    now[0] += 1.0
+    watcher.poll()
+    watcher.poll()
+    assert counted_hashes == [path]
+    # The download ends: quiet again, hashed once more, verified.
+    _write(cache_dir, item, data, age=5.0)
+    watcher.poll()
+    watcher.poll()
+    assert counted_hashes == [path, path] and watcher.complete
+
+
+def test_watcher_eager_hashes_a_large_file_at_once(tmp_path, counted_hashes):
+    cache_dir = str(tmp_path)
+    data = os.urandom(4096)
+    item = _watch_item(cache_dir, 'large', data)
+    _write(cache_dir, item, data, age=0)
+    watcher = CacheWatcher(cache_dir, [item], small_file=1024, quiet_min=1.0)
+    assert watcher.poll()[0]['state'] == 'incomplete'
+    assert watcher.poll(eager=True)[0]['state'] == 'verified'
+    assert len(counted_hashes) == 1
+
+
+def test_watcher_quiet_time_grows_with_the_size(tmp_path):
+    watcher = CacheWatcher(str(tmp_path), [])
+    assert watcher.quiet_seconds(8 * 1024 * 1024) == _cache.WATCH_QUIET_MIN
+    assert watcher.quiet_seconds(250 * 1000 * 1000) == 0.5
+    assert watcher.quiet_seconds(10 * 1024 ** 3) == _cache.WATCH_QUIET_MAX
+
+
+def test_watcher_rehashes_a_file_hashed_right_after_a_write(tmp_path, counted_hashes):
+    # A write in the same clock tick as the stat would not move mtime: a hash of a file written just before is not
+    # trusted for that state, so a small file is hashed again at the next look.
+    cache_dir = str(tmp_path)
+    item = _watch_item(cache_dir, 'small', b'content')
+    _write(cache_dir, item, b'\0' * 7, age=0)
+    watcher = CacheWatcher(cache_dir, [item])
+    watcher.poll()
+    watcher.poll()
+    assert len(counted_hashes) == 2
+
+
+def test_watcher_file_removed(tmp_path):
+    cache_dir = str(tmp_path)
+    item = _watch_item(cache_dir, 'x', b'x')
+    path = _write(cache_dir, item, b'x')
+    watcher = CacheWatcher(cache_dir, [item])
+    assert watcher.poll()[0]['verified']
+    os.remove(path)
+    result = watcher.poll()[0]
+    assert not result['verified'] and result['cause'] == 'file absent' and not watcher.complete

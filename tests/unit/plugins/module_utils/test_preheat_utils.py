@@ -192,6 +192,24 @@ def test_preheat_outcome_and_observations():
                                                                  scheduler_cluster_id=1, task_ids=['t'], urls=[BLOB])]
 
 
+@pytest.mark.parametrize('requirement, ip, enough, must_hold', [
+    (Requirement('single_seed_peer', cluster_ids=[1]), None, True, True),
+    (Requirement('single_seed_peer', cluster_ids=[1, 2]), None, False, True),
+    (Requirement('all_seed_peers', ips=['10.0.0.5'], cluster_ids=[1]), '10.0.0.5', True, True),
+    (Requirement('all_seed_peers', ips=['10.0.0.5'], cluster_ids=[1]), None, False, False),
+    (Requirement('all_seed_peers', ips=['10.0.0.5', '10.0.0.6'], cluster_ids=[1]), '10.0.0.5', False, True),
+    (Requirement('all_peers', ips=['10.0.0.6'], cluster_ids=[1]), '10.0.0.5', False, False),
+    (Requirement('all_seed_peers', count=1, cluster_ids=[1]), None, True, False),
+    (Requirement('all_seed_peers', count=2, cluster_ids=[1]), '10.0.0.5', False, False),
+    (Requirement('all_seed_peers', percentage=50, cluster_ids=[1]), '10.0.0.5', False, False),
+    (Requirement('all_seed_peers', cluster_ids=[1]), None, False, True),
+    (Requirement('all_peers', cluster_ids=[1, 2]), '10.0.0.5', False, True),
+])
+def test_requirement_and_one_local_peer(requirement, ip, enough, must_hold):
+    assert requirement.met_by_one_peer(ip) is enough
+    assert requirement.includes(ip) is must_hold
+
+
 def test_redact_job_args():
     args = dict(type='image', url='u', password='secret', username='me', headers={'Authorization': 'Bearer x'})
     assert redact_job_args(args) == dict(type='image', url='u', password='********', username='me',

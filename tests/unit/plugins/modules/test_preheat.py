@@ -16,12 +16,14 @@ __metaclass__ = type
 import base64
 import hashlib
 import json
+import os
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils import _api, _preheat
-from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_id as rust_task_id
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _api, _cache, _preheat
+from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_content_path, task_id as rust_task_id
 from ansible_collections.p2p.dragonfly.plugins.modules import preheat
 
 from ansible_collections.p2p.dragonfly.tests.unit.plugins.modules.conftest import MANAGER_URL
@@ -81,6 +83,8 @@ class Clock(object):
     def __init__(self):
         self.now = 1000.0
         self.sleeps = []
+        # Called with the new time after each sleep (the simulated seed peer's disk writes).
+        self.hooks = []
 
     def time(self):
         return self.now
@@ -89,6 +93,8 @@ class Clock(object):
         assert seconds >= 0
         self.sleeps.append(seconds)
         self.now += seconds
+        for hook in self.hooks:
+            hook(self.now)
 
 
 class World(object):
@@ -108,6 +114,8 @@ class World(object):
         self.job_failure = None
         self.overrides = {}
         self.registry_auth = None
+        # The cache directory of one seed peer on this host (SeedDisk), written by the simulated preheats.
+        self.disk = None
         self.registry_documents = {
             '/v2/team/app/manifests/1.0': INDEX,
             f'/v2/team/app/manifests/{DIGEST_AMD64}': MANIFEST_AMD64,
@@ -254,6 +262,8 @@ class World(object):
             tid = rust_task_id(url, piece_length=args.get('piece_length'), tag=args.get('tag'),
                                application=args.get('application'), filtered_query_params=filters)
             self.cache.setdefault(tid, {})[(host['ip'], host['hostname'])] = (host, start, job['done_at'])
+            if self.disk is not None and host is self.disk.host:
+                self.disk.schedule(url, tid, start, job['done_at'])
 
     def _blob_urls(self, manifest_url, platform):
         parts = urlsplit(manifest_url)
@@ -825,3 +835,350 @@ def test_given_authorization_header_refused(world, run_module):
 
     assert result.failed
     assert 'refused the Authorization header given in option headers' in result.output['msg']
+
+
+# --- local cache (cache_dir) ------------------------------------------------------------------------
+
+# The content of every simulated blob: the test digests are the sha256 of these texts.
+BLOB_CONTENT = dict((digest_of(text), text.encode()) for text in (
+    'config-amd64', 'layer-amd64-1', 'layer-amd64-2', 'config-arm64', 'layer-arm64'))
+FILE_CONTENT = {FILE_1: b'one' * 1000, FILE_2: b'two' * 1000}
+FILE_SHA256 = dict((url, hashlib.sha256(data).hexdigest()) for url, data in FILE_CONTENT.items())
+
+
+def content_of(url):
+    if '/blobs/' in url:
+        return BLOB_CONTENT[url.rsplit('/', 1)[1]]
+    return FILE_CONTENT[url]
+
+
+class SeedDisk(object):
+    """SEED_1's cache directory on this host. Like the Rust client, a simulated preheat creates the content file at its
+    full length (zeros) when the download starts and has the content in it when the download ends; a task the seed
+    holds as finished (``keep``) is not downloaded again, whatever its file holds."""
+
+    def __init__(self, root, clock):
+        self.root = str(root)
+        self.host = SEED_1
+        self.pending = []
+        self.keep = set()
+        os.makedirs(os.path.join(self.root, 'content', 'tasks'))
+        clock.hooks.append(self.advance)
+
+    def path(self, url, **id_args):
+        return task_content_path(self.root, rust_task_id(url, **id_args))
+
+    @staticmethod
+    def _write(path, data):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'wb') as stream:
+            stream.write(data)
+        # Written a while ago: the module remembers its hash for this state of the file.
+        past = time.time() - 10
+        os.utime(path, (past, past))
+
+    def put(self, url, data=None, **id_args):
+        path = self.path(url, **id_args)
+        self._write(path, content_of(url) if data is None else data)
+        return path
+
+    def schedule(self, url, tid, start, end):
+        if url in self.keep:
+            return
+        path = task_content_path(self.root, tid)
+        self.pending.append((start, path, None, len(content_of(url))))
+        self.pending.append((end, path, content_of(url), None))
+
+    def advance(self, now):
+        due = [item for item in self.pending if item[0] <= now]
+        self.pending = [item for item in self.pending if item[0] > now]
+        for dummy, path, data, length in due:
+            if data is not None:
+                self._write(path, data)
+            elif not os.path.exists(path):
+                self._write(path, b'\0' * length)
+
+
+@pytest.fixture
+def disk(world, clock, tmp_path):
+    world.disk = SeedDisk(tmp_path / 'seed-cache', clock)
+    return world.disk
+
+
+def local_args(disk, **extra):
+    return image_args(cache_dir=disk.root, **extra)
+
+
+def test_local_cache_complete_makes_no_job(world, disk, run_module):
+    for url in AMD64_BLOBS:
+        disk.put(url)
+
+    result = run(run_module, local_args(disk, _ansible_diff=True))
+
+    assert not result.failed, result.output
+    out = result.output
+    assert out['changed'] is False and out['cached_before'] is True and out['cached_after'] is True
+    assert out['verified_locally'] is True and out['job'] is None
+    assert world.posts() == []
+    assert world.requests() == [('GET', JOBS), ('GET', '/v2/team/app/manifests/1.0'),
+                                ('GET', f'/v2/team/app/manifests/{DIGEST_AMD64}')]
+    assert [(item['url'], item['verified'], item['cause']) for item in out['local']] == [
+        (url, True, None) for url in AMD64_BLOBS]
+    assert out['local'][0]['path'] == disk.path(AMD64_BLOBS[0])
+    assert out['elapsed'] < 1
+    assert out['diff']['before'] == out['diff']['after'] == {f'cache_dir {disk.root}': AMD64_BLOBS}
+    assert out['get_task_job_ids'] == [] and out['hosts'] == []
+
+
+def test_local_cache_incomplete_preheats_without_get_task_and_returns_on_disk(world, clock, disk, run_module):
+    disk.put(AMD64_BLOBS[0])
+    disk.put(AMD64_BLOBS[1])
+
+    result = run(run_module, local_args(disk, _ansible_diff=True))
+
+    assert not result.failed, result.output
+    out = result.output
+    assert out['changed'] is True and out['cached_before'] is False and out['cached_after'] is True
+    assert out['verified_locally'] is True and all(item['verified'] for item in out['local'])
+    # No get_task job, no read of the job row: the content is on disk 11 s after the job was created (download
+    # 10 s), long before the manager's 30 s refresh of the row.
+    assert [call['body']['type'] for call in world.posts()] == ['preheat']
+    assert out['get_task_job_ids'] == []
+    assert world.requests()[-1] == ('POST', JOBS)
+    assert out['job']['state'] == 'PENDING'
+    assert 11 <= out['elapsed'] <= 11.2
+    # The local cache is looked at five times a second.
+    assert set(clock.sleeps) == {0.2}
+    assert out['diff'] == {'before': {f'cache_dir {disk.root}': AMD64_BLOBS[:2]},
+                           'after': {f'cache_dir {disk.root}': AMD64_BLOBS}}
+
+
+def test_local_files_with_checksums(world, clock, disk, run_module):
+    disk.put(FILE_2)
+    args = file_args(cache_dir=disk.root, checksums={FILE_1: FILE_SHA256[FILE_1], FILE_2: 'sha256:' + FILE_SHA256[FILE_2]})
+
+    result = run(run_module, args)
+
+    assert not result.failed, result.output
+    out = result.output
+    # Only the file missing here is preheated; the wait ends on the disk.
+    assert [call['body']['args']['urls'] for call in world.posts()] == [[FILE_1]]
+    assert out['verified_locally'] is True and out['job']['state'] == 'PENDING'
+    assert out['elapsed'] < 12
+
+    world.calls = []
+    again = run(run_module, args)
+
+    assert again.output['changed'] is False and world.posts() == []
+
+
+def test_local_file_without_checksum_is_asked_to_the_manager(world, disk, run_module):
+    world.put(FILE_1, SEED_1)
+    disk.put(FILE_1)
+
+    result = run(run_module, file_args(urls=[FILE_1], cache_dir=disk.root))
+
+    assert not result.failed, result.output
+    out = result.output
+    # Present but not verifiable (its size proves nothing): the manager decides.
+    assert out['changed'] is False and out['verified_locally'] is False
+    assert 'without an expected sha256' in out['local'][0]['cause']
+    assert [call['body']['type'] for call in world.posts()] == ['get_task']
+
+
+def test_corrupt_local_file_is_not_accepted(world, clock, disk, run_module, monkeypatch):
+    for url in AMD64_BLOBS:
+        disk.put(url)
+    corrupt = disk.put(AMD64_BLOBS[2], data=b'x' * len(content_of(AMD64_BLOBS[2])))
+    # The seed's metadata still marks the task finished: the preheat does not download it again.
+    disk.keep.add(AMD64_BLOBS[2])
+    hashed = []
+    real_sha256_file = _cache.sha256_file
+    monkeypatch.setattr(_cache, 'sha256_file', lambda path, *args: hashed.append(path) or real_sha256_file(path, *args))
+
+    result = run(run_module, local_args(disk, seed_ip=SEED_1['ip']))
+
+    assert not result.failed, result.output
+    out = result.output
+    assert out['changed'] is True and out['cached_before'] is False
+    assert out['verified_locally'] is False
+    bad = out['local'][2]
+    assert bad['verified'] is False and 'sha256 differs' in bad['cause'] and bad['path'] == corrupt
+    # Without a local verification the module waited for the job row (SUCCESS at its 30 s refresh), and says what is
+    # wrong on this seed peer.
+    assert out['job']['state'] == 'SUCCESS' and out['elapsed'] == 32
+    warnings = result.output['warnings']
+    assert len(warnings) == 1 and AMD64_BLOBS[2] in warnings[0] and 'sha256 differs' in warnings[0]
+    # The unchanged corrupt file was hashed once, not at every look.
+    assert hashed.count(corrupt) == 1
+
+
+def test_failure_row_fails_before_the_disk_completes(world, disk, run_module):
+    world.job_failure = 'cluster 1 scheduler 10.0.0.2 no available seed peer'
+    world.download_seconds = 60
+
+    result = run(run_module, local_args(disk))
+
+    assert result.failed
+    out = result.output
+    assert 'preheat job 100 failed' in out['msg'] and 'no available seed peer' in out['msg']
+    assert out['job']['state'] == 'FAILURE' and out['elapsed'] == 32
+    assert out['verified_locally'] is False and not any(item['verified'] for item in out['local'])
+
+
+def test_timeout_names_the_local_state(world, disk, run_module):
+    world.download_seconds = 10000
+
+    result = run(run_module, file_args(urls=[FILE_1], cache_dir=disk.root, checksums={FILE_1: FILE_SHA256[FILE_1]},
+                                       wait_timeout=20))
+
+    assert result.failed
+    msg = result.output['msg']
+    assert 'within wait_timeout=20 s' in msg and 'in cache_dir: its sha256 differs' in msg
+
+
+@pytest.mark.parametrize('present, changed, cached_before', [(3, False, True), (1, True, False)])
+def test_local_check_mode_creates_nothing(world, disk, run_module, present, changed, cached_before):
+    for url in AMD64_BLOBS[:present]:
+        disk.put(url)
+
+    result = run(run_module, local_args(disk, _ansible_check_mode=True, _ansible_diff=True))
+
+    assert not result.failed, result.output
+    out = result.output
+    assert world.posts() == [] and all(method == 'GET' for method, path in world.requests())
+    assert out['changed'] is changed and out['cached_before'] is cached_before and out['job'] is None
+    assert out['diff']['before'] == {f'cache_dir {disk.root}': AMD64_BLOBS[:present]}
+
+
+def test_local_check_mode_without_a_local_answer_predicts_a_change(world, disk, run_module):
+    disk.put(FILE_1)
+
+    result = run(run_module, file_args(urls=[FILE_1], cache_dir=disk.root, scope='all_seed_peers', count=2,
+                                       _ansible_check_mode=True))
+
+    assert result.output['changed'] is True and result.output['cached_before'] is None
+    assert world.posts() == []
+
+
+def test_local_cache_with_other_ips_asks_the_manager(world, disk, run_module):
+    world.seeds = [SEED_1, SEED_2]
+    args = file_args(urls=[FILE_1], cache_dir=disk.root, seed_ip=SEED_1['ip'], scope='all_seed_peers',
+                     ips=[SEED_1['ip'], SEED_2['ip']], checksums={FILE_1: FILE_SHA256[FILE_1]}, _ansible_diff=True)
+    disk.put(FILE_1)
+    world.put(FILE_1, SEED_1)
+
+    result = run(run_module, args)
+
+    # This seed peer alone is not enough: get_task jobs find the file missing on 10.0.0.6, the preheat goes on, and the
+    # manager's answer ends the wait.
+    assert not result.failed, result.output
+    out = result.output
+    assert [call['body']['type'] for call in world.posts()] == ['get_task', 'preheat']
+    assert out['cached_before'] is False and out['verified_locally'] is True
+    assert out['diff']['before'] == {'seed-1 (10.0.0.5)': [FILE_1]}
+    assert out['diff']['after'] == {'seed-1 (10.0.0.5)': [FILE_1], 'seed-2 (10.0.0.6)': [FILE_1]}
+    assert 'warnings' not in out
+
+
+def test_local_cache_lacking_a_file_of_its_ips_skips_get_task(world, disk, run_module):
+    world.seeds = [SEED_1, SEED_2]
+    args = file_args(cache_dir=disk.root, seed_ip=SEED_1['ip'], scope='all_seed_peers', ips=[SEED_1['ip'], SEED_2['ip']],
+                     checksums={FILE_1: FILE_SHA256[FILE_1], FILE_2: FILE_SHA256[FILE_2]})
+    disk.put(FILE_1)
+
+    result = run(run_module, args)
+
+    assert not result.failed, result.output
+    # This seed peer lacks FILE_2: a preheat is needed without asking. Both URLs go, since the other seed peer's state
+    # is unknown.
+    assert [call['body']['type'] for call in world.posts()] == ['preheat']
+    assert world.posts()[0]['body']['args']['urls'] == [FILE_1, FILE_2]
+    assert result.output['verified_locally'] is True and result.output['job']['state'] == 'SUCCESS'
+
+
+def test_several_scheduler_clusters_are_not_settled_locally(world, disk, run_module):
+    for url in AMD64_BLOBS:
+        disk.put(url)
+    for url in AMD64_BLOBS:
+        world.put(url, SEED_1)
+
+    result = run(run_module, local_args(disk, scheduler_cluster_ids=[1, 2], force=False))
+
+    assert [call['body']['type'] for call in world.posts()][:3] == ['get_task'] * 3
+
+
+def test_count_one_is_settled_locally(world, disk, run_module):
+    for url in AMD64_BLOBS:
+        disk.put(url)
+
+    result = run(run_module, local_args(disk, scope='all_seed_peers', count=1))
+
+    assert result.output['changed'] is False and world.posts() == []
+
+
+def test_force_with_cache_dir_still_returns_on_disk(world, disk, run_module):
+    for url in AMD64_BLOBS:
+        disk.put(url)
+
+    result = run(run_module, local_args(disk, force=True))
+
+    assert not result.failed, result.output
+    out = result.output
+    assert out['changed'] is True and out['cached_before'] is None
+    assert [call['body']['type'] for call in world.posts()] == ['preheat']
+    # Already complete at the first look after the job was created.
+    assert out['verified_locally'] is True and out['elapsed'] == 0
+
+
+def test_local_secrets_never_in_output(world, disk, run_module):
+    world.registry_auth = 'basic'
+    args = local_args(disk, registry_username='puller', registry_password=REGISTRY_PASSWORD,
+                      headers={'X-Trace': HEADER_SECRET}, _ansible_diff=True)
+
+    result = run(run_module, args)
+
+    assert not result.failed, result.output
+    assert result.output['verified_locally'] is True
+    basic = 'Basic ' + base64.b64encode(f'puller:{REGISTRY_PASSWORD}'.encode()).decode()
+    assert result.leaks(TOKEN, REGISTRY_PASSWORD, HEADER_SECRET, basic) == []
+
+
+def test_without_cache_dir_no_local_keys(world, run_module):
+    result = run(run_module, file_args(force=True, wait=False))
+
+    assert 'verified_locally' not in result.output and 'local' not in result.output
+
+
+@pytest.mark.parametrize('extra, expected', [
+    (dict(layout='legacy_go'), 'layout=legacy_go is not supported'),
+    (dict(seed_ip='10.0.0.5'), 'seed_ip only applies with cache_dir'),
+    (dict(checksums={FILE_1: 'a' * 64}), 'checksums only applies with cache_dir'),
+    (dict(cache_dir='/nonexistent/seed-cache'), 'cache_dir /nonexistent/seed-cache does not exist'),
+    (dict(cache_dir='{disk}', seed_ip='seed-1'), "seed_ip: 'seed-1' is not an IP address"),
+    (dict(cache_dir='{disk}', checksums={'http://files.test/other': 'a' * 64}), 'is not one of urls'),
+    (dict(cache_dir='{disk}', checksums={FILE_1: 'md5:abc'}), 'is not a sha256 digest'),
+])
+def test_bad_local_input(world, disk, run_module, extra, expected):
+    extra = dict((key, disk.root if value == '{disk}' else value) for key, value in extra.items())
+
+    result = run(run_module, file_args(**extra))
+
+    assert result.failed
+    assert expected in result.output['msg'], result.output['msg']
+    assert world.calls == []
+
+
+def test_checksums_refused_for_images(world, disk, run_module):
+    result = run(run_module, local_args(disk, checksums={AMD64_BLOBS[0]: 'a' * 64}))
+
+    assert result.failed and 'checksums only applies to type=file' in result.output['msg']
+    assert world.calls == []
+
+
+def test_cache_dir_without_content_tasks_warns(world, tmp_path, run_module):
+    result = run(run_module, file_args(cache_dir=str(tmp_path), force=True, wait=False))
+
+    assert not result.failed, result.output
+    assert any('has no content/tasks directory' in warning for warning in result.output['warnings'])
+    assert 'no content/tasks directory' in result.output['local'][0]['cause']
