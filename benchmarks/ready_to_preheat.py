@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Seconds until a freshly started stack really preheats: used by benchmarks/converge.sh (not a test).
 
 `docker compose up --wait` returns when the containers are healthy, but the scheduler only builds its

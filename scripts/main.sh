@@ -16,7 +16,6 @@ set -euo pipefail
 
 LAB_NETWORK=p2p-df-lab
 ADVERTISE_IP=${P2P_DRAGONFLY_ADVERTISE_IP:-172.31.250.1}
-ORIGIN_DIR="$P2P_DRAGONFLY_CACHE/main-origin"
 CONTENT_DIR="$P2P_DRAGONFLY_CACHE/content"
 INVENTORY="$REPO_ROOT/inventories/all-in-one/hosts.yml"
 
@@ -26,26 +25,15 @@ link_collection
 cd "$REPO_ROOT"
 export ANSIBLE_NOCOLOR=${ANSIBLE_NOCOLOR:-1}
 
+# The test origin (registry and file server with the bundled content): tests/images/fixtures/origin.
 origin() {
-    mkdir -p "$ORIGIN_DIR"
-    cat >"$ORIGIN_DIR/compose.yaml" <<YAML
-# The test origin of the main job: a registry and a file server with the bundled test content.
-name: p2p-dragonfly-origin
-services:
-  registry:
-    image: localhost/p2p-dragonfly/registry:3.1.1
-    ports: ["127.0.0.1:15000:5000", "$ADVERTISE_IP:15000:5000"]
-  files:
-    image: localhost/p2p-dragonfly/fileserver:1
-    volumes: ["$CONTENT_DIR/files:/srv/files:ro"]
-    ports: ["$ADVERTISE_IP:18081:80"]
-YAML
-    docker compose --project-directory "$ORIGIN_DIR" "$@"
+    ORIGIN_IP="$ADVERTISE_IP" ORIGIN_FILES_DIR="$CONTENT_DIR/files" \
+        docker compose -f "$REPO_ROOT/tests/images/fixtures/origin/compose.yaml" -p p2p-dragonfly-origin "$@"
 }
 
 if [ "${1:-}" = remove ]; then
     ansible-playbook -i "$INVENTORY" playbooks/remove.yml
-    [ -f "$ORIGIN_DIR/compose.yaml" ] && origin down --volumes
+    origin down --volumes
     exit 0
 fi
 

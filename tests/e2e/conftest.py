@@ -1,4 +1,6 @@
 """Helpers for end-to-end tests that run real playbooks against this host's Docker engine."""
+import contextlib
+import hashlib
 import json
 import os
 import subprocess
@@ -38,3 +40,52 @@ def playbook_runner(tmp_path):
     def runner(playbook_yaml, **kwargs):
         return run_playbook(playbook_yaml, tmp_path, **kwargs)
     return runner
+
+
+# --- the all-in-one stack of the molecule default scenario, with the test origin -----------------
+MOLECULE_INVENTORY = os.path.join(REPO, "extensions/molecule/default/inventory.yml")
+GATEWAY = "172.31.250.1"  # the lab network's gateway, which the components advertise
+CONTENT = os.path.join(os.environ.get("P2P_DRAGONFLY_CACHE", "/var/cache/p2p-dragonfly"), "content")
+ORIGIN_FILE = os.path.join(REPO, "tests/images/fixtures/origin/compose.yaml")
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def molecule_playbook(name, *extra):
+    """ansible-playbook on the molecule default inventory; extra: "k=v" strings or dicts. Returns (rc, output)."""
+    command = ["ansible-playbook", "-i", MOLECULE_INVENTORY, os.path.join(REPO, name)]
+    for item in extra:
+        command += ["-e", item if isinstance(item, str) else json.dumps(item)]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False,
+                            env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+    return result.returncode, result.stdout + result.stderr
+
+
+@contextlib.contextmanager
+def deployed_stack(origin_project):
+    """A fresh all-in-one deployment (playbooks/site.yml) and the test origin; yields content.json."""
+    subprocess.run(["python3", os.path.join(REPO, "tests/images/content.py"), "generate", CONTENT], check=True,
+                   capture_output=True)
+    with open(os.path.join(CONTENT, "content.json")) as handle:
+        content = json.load(handle)
+    origin = ["docker", "compose", "-f", ORIGIN_FILE, "-p", origin_project]
+    origin_env = dict(os.environ, ORIGIN_IP=GATEWAY, ORIGIN_FILES_DIR=content["files_dir"])
+    for step in ("prepare.yml", "destroy.yml"):
+        rc, out = molecule_playbook("extensions/molecule/default/" + step)
+        assert rc == 0, out[-3000:]
+    subprocess.run(origin + ["up", "-d", "--wait"], check=True, env=origin_env)
+    try:
+        subprocess.run(["python3", os.path.join(REPO, "tests/images/content.py"), "push", CONTENT,
+                        "http://127.0.0.1:15000"], check=True)
+        rc, out = molecule_playbook("playbooks/site.yml")
+        assert rc == 0, out[-3000:]
+        yield content
+    finally:
+        molecule_playbook("extensions/molecule/default/destroy.yml")
+        subprocess.run(origin + ["down", "-v"], check=False, env=origin_env)

@@ -4,7 +4,6 @@ The all-in-one topology of the molecule default scenario is deployed with playbo
 registry and a file server (test fixtures) publish the test content on the lab network's gateway.
 Every claim of the modules is checked against the seed peer's cache directory on the host.
 """
-import hashlib
 import json
 import os
 import shutil
@@ -14,28 +13,14 @@ import urllib.request
 
 import pytest
 
-from conftest import REPO
+from conftest import GATEWAY, MOLECULE_INVENTORY as INVENTORY, REPO, deployed_stack, sha256_of
 
-INVENTORY = os.path.join(REPO, "extensions/molecule/default/inventory.yml")
 BASE = "/opt/dragonfly-molecule"
 CACHE_DIR = BASE + "/seed-peer/cache"
-GATEWAY = "172.31.250.1"
 REGISTRY = GATEWAY + ":15000"
 FILES = "http://%s:18081" % GATEWAY
-CONTENT = os.path.join(os.environ.get("P2P_DRAGONFLY_CACHE", "/var/cache/p2p-dragonfly"), "content")
 IMAGE = "p2p-test/multilayer:1.0"
 PLATFORM = "linux/arm64/v8"  # not the manager's own platform: the module must ask for it
-ORIGIN_COMPOSE = """
-name: p2p-df-e2e-origin
-services:
-  registry:
-    image: localhost/p2p-dragonfly/registry:3.1.1
-    ports: ["127.0.0.1:15000:5000", "%(gw)s:15000:5000"]
-  files:
-    image: localhost/p2p-dragonfly/fileserver:1
-    volumes: ["%(files)s:/srv/files:ro"]
-    ports: ["%(gw)s:18081:80"]
-"""
 
 
 def playbook(name, extra_vars=None, check=False, tmp=None):
@@ -90,35 +75,10 @@ def preheat_job_count():
     return len([job for job in _jobs() if job["type"] == "preheat"])
 
 
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    subprocess.run(["python3", os.path.join(REPO, "tests/images/content.py"), "generate", CONTENT], check=True,
-                   capture_output=True)
-    with open(os.path.join(CONTENT, "content.json")) as handle:
-        content = json.load(handle)
-    work = tmp_path_factory.mktemp("origin")
-    (work / "compose.yaml").write_text(ORIGIN_COMPOSE % {"gw": GATEWAY, "files": content["files_dir"]})
-    for step in ("prepare.yml", "destroy.yml"):
-        result = playbook(os.path.join(REPO, "extensions/molecule/default", step))
-        assert result.returncode == 0, result.stdout[-3000:]
-    subprocess.run(["docker", "compose", "--project-directory", str(work), "up", "-d", "--wait"], check=True)
-    try:
-        subprocess.run(["python3", os.path.join(REPO, "tests/images/content.py"), "push", CONTENT,
-                        "http://127.0.0.1:15000"], check=True)
-        result = playbook(os.path.join(REPO, "playbooks/site.yml"))
-        assert result.returncode == 0, result.stdout[-3000:]
+def stack():
+    with deployed_stack("p2p-df-e2e-origin") as content:
         yield content
-    finally:
-        playbook(os.path.join(REPO, "extensions/molecule/default/destroy.yml"))
-        subprocess.run(["docker", "compose", "--project-directory", str(work), "down", "-v"], check=False)
 
 
 IMAGE_TASK = """
