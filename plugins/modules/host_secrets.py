@@ -184,9 +184,10 @@ import os
 import pwd
 import secrets as random_source
 import string
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.p2p.dragonfly.plugins.module_utils._files import write_atomically
 
 
 DIR_MODE = 0o700
@@ -285,25 +286,10 @@ def read(path, index, name):
 
 
 def write(module, path, data):
-    """Replace ``path`` with ``data`` atomically; the new file never has a mode wider than 0600."""
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f'.{os.path.basename(path)[:40]}.', suffix='.tmp')
-        with os.fdopen(fd, 'wb') as stream:
-            stream.write(data)
-        # atomic_move gives a new file the mode 0666 minus the umask: 0600 with this one.
-        umask = os.umask(0o077)
-        try:
-            module.atomic_move(tmp, path)
-        finally:
-            os.umask(umask)
-    except Exception as exc:
-        # OSError and atomic_move's own errors name paths only; their text never holds the data.
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    """Replace ``path`` with ``data`` atomically (0600 from the start)."""
+    reason = write_atomically(module, path, data)
+    if reason is not None:
         raise SecretsError(f"cannot write {path}: {reason}")
-    finally:
-        if tmp is not None and os.path.lexists(tmp):
-            os.unlink(tmp)
 
 
 class Plan(object):

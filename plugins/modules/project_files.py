@@ -237,9 +237,10 @@ import grp
 import os
 import pwd
 import re
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.p2p.dragonfly.plugins.module_utils._files import write_atomically
 
 
 # ansible.builtin.copy's default max_file_size_for_diff: larger files are not shown.
@@ -395,25 +396,9 @@ def content_diff(item, current):
 
 def write(module, item):
     """Replace the file atomically; a new file never has a mode wider than 0600 before its mode is set."""
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(item.path), prefix=f'.{os.path.basename(item.path)[:40]}.',
-                                   suffix='.tmp')
-        with os.fdopen(fd, 'wb') as stream:
-            stream.write(item.data)
-        # atomic_move gives a new file the mode 0666 minus the umask: 0600 with this one.
-        umask = os.umask(0o077)
-        try:
-            module.atomic_move(tmp, item.path)
-        finally:
-            os.umask(umask)
-    except Exception as exc:
-        # OSError and atomic_move's own errors name paths only; their text never holds the content.
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    reason = write_atomically(module, item.path, item.data)
+    if reason is not None:
         raise ProjectFilesError(f"{item.where}: cannot write the file: {reason}")
-    finally:
-        if tmp is not None and os.path.lexists(tmp):
-            os.unlink(tmp)
 
 
 def ensure_file(module, item, diffs):

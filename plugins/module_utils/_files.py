@@ -1,0 +1,36 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, p2p.dragonfly contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Writing files that may hold secrets: shared by host_secrets and project_files (private to this collection)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import tempfile
+
+
+def write_atomically(module, path, data):
+    """Replace ``path`` with ``data`` atomically; a new file never has a mode wider than 0600 before its mode is set.
+
+    Returns ``None`` on success, else a reason that names no content (OSError and atomic_move's own errors name
+    paths only), for the caller's message.
+    """
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f'.{os.path.basename(path)[:40]}.', suffix='.tmp')
+        with os.fdopen(fd, 'wb') as stream:
+            stream.write(data)
+        # atomic_move gives a new file the mode 0666 minus the umask: 0600 with this one.
+        umask = os.umask(0o077)
+        try:
+            module.atomic_move(tmp, path)
+        finally:
+            os.umask(umask)
+    except Exception as exc:
+        return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    finally:
+        if tmp is not None and os.path.lexists(tmp):
+            os.unlink(tmp)
+    return None
