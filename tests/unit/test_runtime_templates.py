@@ -145,25 +145,25 @@ def test_daemon_json_new():
 def test_daemon_json_keeps_other_keys_in_their_order():
     current = {'log-driver': 'json-file', 'live-restore': True, 'max-concurrent-downloads': 6,
                'default-address-pools': [{'base': '172.80.0.0/16', 'size': 24}]}
-    _, parsed = daemon_json(current)
+    parsed = daemon_json(current)[1]
     assert list(parsed) == list(current) + ['registry-mirrors']
     assert {k: v for k, v in parsed.items() if k != 'registry-mirrors'} == current
 
 
 def test_daemon_json_proxy_first_other_mirrors_kept():
-    _, parsed = daemon_json({'registry-mirrors': ['https://mirror.example', MIRROR + '/']})
+    parsed = daemon_json({'registry-mirrors': ['https://mirror.example', MIRROR + '/']})[1]
     assert parsed['registry-mirrors'] == [MIRROR, 'https://mirror.example']
 
 
 def test_daemon_json_idempotent():
     text, parsed = daemon_json({'registry-mirrors': ['https://mirror.example']})
-    again, _ = daemon_json(parsed)
+    again = daemon_json(parsed)[0]
     assert again == text
 
 
 def test_daemon_json_remove_keeps_the_key_for_reload():
     # dockerd reloads registry-mirrors on SIGHUP only when the key is present (moby daemon/reload.go).
-    _, parsed = daemon_json({'debug': True, 'registry-mirrors': [MIRROR + '/', 'https://mirror.example']}, mode='remove')
+    parsed = daemon_json({'debug': True, 'registry-mirrors': [MIRROR + '/', 'https://mirror.example']}, mode='remove')[1]
     assert parsed == {'debug': True, 'registry-mirrors': ['https://mirror.example']}
-    _, parsed = daemon_json({'registry-mirrors': [MIRROR]}, mode='remove')
+    parsed = daemon_json({'registry-mirrors': [MIRROR]}, mode='remove')[1]
     assert parsed == {'registry-mirrors': []}
