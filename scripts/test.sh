@@ -6,6 +6,8 @@
 #   lint       ansible-lint, profile production
 #   sanity     ansible-test sanity on a copy placed under ansible_collections/p2p/dragonfly
 #   units      pytest tests/unit
+#   runtime    the peer role's container runtime wiring run for real against files in a temporary directory
+#              (needs the containerd binary, no daemon, no Docker)
 #   changelog  antsibull-changelog lint (fragments are valid)
 #   build      ansible-galaxy collection build, and what the tarball must (not) contain
 #   ee         ansible-builder create from examples/execution-environment.yml (offline, no image build) and what
@@ -21,7 +23,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
-ALL_GATES=(yamllint lint sanity units changelog build ee images smoke e2e molecule)
+ALL_GATES=(yamllint lint sanity units runtime changelog build ee images smoke e2e molecule)
 
 gate_yamllint() { yamllint --strict .; }
 
@@ -39,6 +41,10 @@ gate_units() {
     # The copy's ansible_collections/ parent must be importable: tests import ansible_collections.p2p.dragonfly.
     (cd "$copy" && PYTHONPATH="$(cd ../../.. && pwd)" python -m pytest -p no:cacheprovider tests/unit -q)
 }
+
+# Real ansible-playbook runs of the entry point p2p.dragonfly.peer:runtime; each test links this checkout into
+# a collections tree of its own, so nothing shared is touched.
+gate_runtime() { python -m pytest -p no:cacheprovider tests/runtime -v; }
 
 gate_changelog() { antsibull-changelog lint; }
 

@@ -1,0 +1,200 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, p2p.dragonfly contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The peer role's entry point `runtime` against files in a temporary directory: real ansible-playbook runs.
+
+No daemon is involved (dragonfly_peer_runtime_restart=false, every path below tmp_path); the only outside tool is
+the `containerd` binary, whose `config dump` the role uses to read and validate config.toml (skipped without it).
+Checked the way the project's test policy asks: check mode changes nothing, the real run writes what containerd and
+dockerd need, a second run and a check-mode run change nothing, and `absent` restores every file byte for byte with
+its mode, and removes what the wiring created.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+
+import pytest
+import yaml
+
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+PROXY_PORT = 47001
+MIRROR = 'http://127.0.0.1:%d' % PROXY_PORT
+
+# Debian 12's /etc/containerd/config.toml (package containerd 1.6.20~ds1-1+deb12u3), byte for byte.
+DEBIAN_CONFIG = '''version = 2
+
+[plugins]
+  [plugins."io.containerd.grpc.v1.cri"]
+    [plugins."io.containerd.grpc.v1.cri".cni]
+      bin_dir = "/usr/lib/cni"
+      conf_dir = "/etc/cni/net.d"
+  [plugins."io.containerd.internal.v1.opt"]
+    path = "/var/lib/containerd/opt"
+'''
+
+pytestmark = pytest.mark.skipif(shutil.which('containerd') is None, reason='needs the containerd binary (config dump)')
+
+
+class Host(object):
+    """Files of a fake host below tmp_path and a way to run the role against them."""
+
+    def __init__(self, tmp_path):
+        self.root = tmp_path
+        self.config = tmp_path / 'etc' / 'containerd' / 'config.toml'
+        self.hosts_dir = tmp_path / 'etc' / 'containerd' / 'certs.d'
+        self.daemon = tmp_path / 'etc' / 'docker' / 'daemon.json'
+        self.base = tmp_path / 'opt' / 'dragonfly'
+        collections = tmp_path / 'collections' / 'ansible_collections' / 'p2p'
+        collections.mkdir(parents=True)
+        (collections / 'dragonfly').symlink_to(REPO_ROOT)
+        self.collections = tmp_path / 'collections'
+        self.playbook = tmp_path / 'runtime.yml'
+        self.playbook.write_text(yaml.safe_dump([{
+            'name': 'Container runtime wiring only', 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
+            'tasks': [{'name': 'Wire', 'ansible.builtin.include_role': {'name': 'p2p.dragonfly.peer', 'tasks_from': 'runtime'}}],
+        }]))
+
+    def variables(self, **extra):
+        variables = {
+            'dragonfly_base_dir': str(self.base),
+            'dragonfly_peer_runtime_state': 'present',
+            'dragonfly_peer_proxy_port': PROXY_PORT,
+            'dragonfly_peer_containerd_config_file': str(self.config),
+            'dragonfly_peer_containerd_hosts_dir': str(self.hosts_dir),
+            'dragonfly_peer_containerd_registries': [{'host': '10.0.0.20:5000', 'insecure': True}, {'host': 'docker.io'}],
+            'dragonfly_peer_docker_mirror': True,
+            'dragonfly_peer_docker_config_file': str(self.daemon),
+            'dragonfly_peer_runtime_restart': False,
+        }
+        variables.update(extra)
+        return variables
+
+    def run(self, check=False, **extra):
+        extra_vars = self.root / 'vars.json'
+        extra_vars.write_text(json.dumps(self.variables(**extra)))
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(self.collections), ANSIBLE_NOCOLOR='1',
+                   ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0', ANSIBLE_RETRY_FILES_ENABLED='0',
+                   ANSIBLE_STDOUT_CALLBACK='default', ANSIBLE_PIPELINING='1')
+        command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(self.playbook),
+                   '-e', '@%s' % extra_vars] + (['--check'] if check else [])
+        result = subprocess.run(command, env=env, cwd=str(self.root), capture_output=True, text=True, timeout=300, check=False)
+        recap = re.search(r'localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', result.stdout)
+        assert result.returncode == 0 and recap, 'ansible-playbook failed:\n%s\n%s' % (result.stdout[-6000:], result.stderr[-3000:])
+        return int(recap.group(2))
+
+    def snapshot(self):
+        """sha256 and mode of every file below etc/, and the directories there."""
+        state = {}
+        for path in sorted((self.root / 'etc').rglob('*')):
+            mode = oct(path.stat().st_mode & 0o7777)
+            state[str(path)] = (hashlib.sha256(path.read_bytes()).hexdigest(), mode) if path.is_file() else ('dir', mode)
+        return state
+
+
+@pytest.fixture
+def host(tmp_path):
+    host = Host(tmp_path)
+    host.config.parent.mkdir(parents=True)
+    host.config.write_text(DEBIAN_CONFIG)
+    host.daemon.parent.mkdir(parents=True)
+    # Someone else's settings, 4-space indented, mode 0640: all of it must come back as it was.
+    host.daemon.write_text('{\n    "log-driver": "json-file",\n    "registry-mirrors": ["https://mirror.example"]\n}\n')
+    host.daemon.chmod(0o640)
+    # A hosts.toml of the admin's own for docker.io, 0600, in a directory the wiring must not remove.
+    (host.hosts_dir / 'docker.io').mkdir(parents=True)
+    (host.hosts_dir / 'docker.io' / 'hosts.toml').write_text('server = "https://registry-1.docker.io"\n')
+    (host.hosts_dir / 'docker.io' / 'hosts.toml').chmod(0o600)
+    return host
+
+
+def containerd_config_path(config):
+    dump = subprocess.run(['containerd', '--config', str(config), 'config', 'dump'], capture_output=True, text=True, check=True)
+    return re.search(r'(?m)^\s*config_path = "(.*)"', dump.stdout).group(1)
+
+
+def test_wire_rerun_and_restore_byte_for_byte(host):
+    original = host.snapshot()
+
+    assert host.run(check=True) > 0
+    assert host.snapshot() == original, 'check mode changed files'
+
+    assert host.run() > 0
+    # containerd: one hosts.toml per registry, config_path set by containerd's own reading of the file.
+    insecure = tomllib.loads((host.hosts_dir / '10.0.0.20:5000' / 'hosts.toml').read_text())
+    assert insecure['server'] == 'http://10.0.0.20:5000'
+    assert insecure['host'][MIRROR]['header'] == {'X-Dragonfly-Registry': 'http://10.0.0.20:5000'}
+    hub = tomllib.loads((host.hosts_dir / 'docker.io' / 'hosts.toml').read_text())
+    assert hub['server'] == 'https://registry-1.docker.io'
+    assert hub['host'][MIRROR] == {'capabilities': ['pull', 'resolve'], 'header': {'X-Dragonfly-Registry': 'https://registry-1.docker.io'}}
+    assert containerd_config_path(host.config) == str(host.hosts_dir)
+    assert host.config.read_text().startswith(DEBIAN_CONFIG), 'the original lines of config.toml must stay as they were'
+    # Docker: the proxy first, everything else kept, the file's mode kept.
+    assert json.loads(host.daemon.read_text()) == {'log-driver': 'json-file', 'registry-mirrors': [MIRROR, 'https://mirror.example']}
+    assert host.daemon.stat().st_mode & 0o7777 == 0o640
+    wired = host.snapshot()
+
+    assert host.run() == 0, 'second run changed something'
+    assert host.run(check=True) == 0, 'check mode after a run predicts a change'
+    assert host.snapshot() == wired
+
+    assert host.run(check=True, dragonfly_peer_runtime_state='absent') > 0
+    assert host.snapshot() == wired, 'check mode changed files'
+
+    assert host.run(dragonfly_peer_runtime_state='absent') > 0
+    assert host.snapshot() == original
+    assert not (host.base / 'runtime-backup' / 'dragonfly-peer').exists()
+    assert host.run(dragonfly_peer_runtime_state='absent') == 0
+
+
+def test_registry_taken_off_the_list_is_restored_alone(host):
+    original = host.snapshot()
+    assert host.run() > 0
+    assert host.run(dragonfly_peer_containerd_registries=[{'host': '10.0.0.20:5000', 'insecure': True}],
+                    dragonfly_peer_docker_mirror=False) > 0
+    now = host.snapshot()
+    for path in (host.hosts_dir / 'docker.io' / 'hosts.toml', host.daemon):
+        assert now[str(path)] == original[str(path)], '%s not restored' % path
+    assert (host.hosts_dir / '10.0.0.20:5000' / 'hosts.toml').exists()
+    assert containerd_config_path(host.config) == str(host.hosts_dir)
+
+
+def test_files_changed_by_others_keep_their_changes(host):
+    assert host.run() > 0
+    daemon = json.loads(host.daemon.read_text())
+    daemon['debug'] = True
+    host.daemon.write_text(json.dumps(daemon, indent=4) + '\n')
+    with open(host.config, 'a') as config:
+        config.write('\n[plugins."io.containerd.internal.v1.tracing"]\n  sampling_ratio = 1.0\n')
+
+    assert host.run(dragonfly_peer_runtime_state='absent') > 0
+    assert json.loads(host.daemon.read_text()) == {'log-driver': 'json-file', 'registry-mirrors': ['https://mirror.example'],
+                                                   'debug': True}
+    config = host.config.read_text()
+    assert config == DEBIAN_CONFIG + '\n[plugins."io.containerd.internal.v1.tracing"]\n  sampling_ratio = 1.0\n'
+    assert containerd_config_path(host.config) == ''
+
+
+def test_refusals_change_nothing(host):
+    original = host.snapshot()
+    host.config.write_text('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n'
+                           '  endpoint = ["https://mirror.example"]\n')
+    with_mirrors = host.snapshot()
+    with pytest.raises(AssertionError, match='deprecated'):
+        host.run()
+    assert host.snapshot() == with_mirrors
+    host.config.write_text(DEBIAN_CONFIG)
+    with pytest.raises(AssertionError, match='without `ns`'):
+        host.run(dragonfly_peer_proxy_rules=[{'regex': 'blobs/sha256.*', 'filteredQueryParams': ['Signature']}])
+    assert host.snapshot() == original
+    assert not host.base.exists()

@@ -1,0 +1,169 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, p2p.dragonfly contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The container runtime templates of the common role render what containerd and dockerd expect.
+
+containerd-hosts.toml.j2 must write what upstream's dfinit writes (dragonfly-client-init
+src/container_runtime/containerd.rs, identical in client v1.4.0 to v1.5.1; its unit test
+test_containerd_config_with_v2_config_path holds the expected text), parse as TOML, and carry the header
+X-Dragonfly-Registry with exactly the `server` URL. docker-daemon.json.j2 must keep every other key and mirror.
+Both are rendered with Jinja2 and ansible-core's own filters, the way the template module renders them
+(trim_blocks, plus the #jinja2 header's lstrip_blocks).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import re
+
+import pytest
+import tomllib
+from jinja2 import Environment, StrictUndefined
+
+from ansible.plugins.filter.core import FilterModule
+
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+TEMPLATES = os.path.join(REPO_ROOT, 'roles', 'common', 'templates')
+
+MIRROR = 'http://127.0.0.1:65001'
+RUNTIME = {'mirror_url': MIRROR, 'owner': 'p2p.dragonfly.peer, instance peer'}
+
+# dfinit's expected hosts.toml for server https://registry.example.com and proxy http://127.0.0.1:65001,
+# without its skip_verify/ca lines (test_containerd_config_with_v2_config_path, client v1.5.1).
+DFINIT_HOSTS_TOML = '''server = "https://registry.example.com"
+
+[host."http://127.0.0.1:65001"]
+capabilities = ["pull", "resolve"]
+
+[host."http://127.0.0.1:65001".header]
+X-Dragonfly-Registry = "https://registry.example.com"
+'''
+
+
+def render(name, **variables):
+    with open(os.path.join(TEMPLATES, name)) as f:
+        source = f.read()
+    options = {}
+    header = re.match(r'#jinja2:(.*)\n', source)
+    if header:
+        source = source[header.end():]
+        for item in header.group(1).split(','):
+            key, value = item.split(':')
+            options[key.strip()] = value.strip() == 'True'
+    env = Environment(trim_blocks=True, keep_trailing_newline=True, undefined=StrictUndefined, **options)
+    # ansible-core's own `default` works with its own Undefined type only; Jinja's does the same job here.
+    env.filters.update({name: f for name, f in FilterModule().filters().items() if name != 'default'})
+    return env.from_string(source).render(**variables)
+
+
+def registry(host='registry.example.com', server='https://registry.example.com', **extra):
+    entry = {'host': host, 'server': server, 'insecure': False, 'skip_verify': False,
+             'capabilities': ['pull', 'resolve'], 'headers': {}}
+    entry.update(extra)
+    return entry
+
+
+def hosts_toml(**extra):
+    return render('containerd-hosts.toml.j2', _dragonfly_registry=registry(**extra), _dragonfly_runtime=RUNTIME)
+
+
+def without_comments(text):
+    return ''.join(line for line in text.splitlines(True) if not line.startswith('#'))
+
+
+def test_hosts_toml_is_what_dfinit_writes():
+    assert without_comments(hosts_toml()) == DFINIT_HOSTS_TOML
+
+
+def test_hosts_toml_says_who_manages_it():
+    text = hosts_toml()
+    assert text.startswith('# Managed by Ansible (p2p.dragonfly.peer, instance peer)')
+
+
+@pytest.mark.parametrize('server', [
+    'https://registry-1.docker.io',
+    'http://10.0.0.20:5000',
+    'http://[fd00::20]:5000',
+    'https://registry.example.com:8443',
+])
+def test_hosts_toml_mirror_sends_the_server_as_registry_header(server):
+    parsed = tomllib.loads(hosts_toml(server=server))
+    assert parsed['server'] == server
+    assert list(parsed['host']) == [MIRROR]
+    mirror = parsed['host'][MIRROR]
+    assert mirror['capabilities'] == ['pull', 'resolve']
+    assert mirror['header'] == {'X-Dragonfly-Registry': server}
+    assert 'skip_verify' not in parsed and 'skip_verify' not in mirror
+
+
+def test_hosts_toml_skip_verify_applies_to_the_server():
+    parsed = tomllib.loads(hosts_toml(skip_verify=True))
+    # Top level: containerd applies it to `server`, its direct fallback (remotes/docker/config/hosts.go
+    # parseHostsFile: the root HostFileConfig goes with c.Server). The proxy is plain HTTP.
+    assert parsed['skip_verify'] is True
+    assert 'skip_verify' not in parsed['host'][MIRROR]
+
+
+def test_hosts_toml_capabilities_as_given():
+    parsed = tomllib.loads(hosts_toml(capabilities=['pull']))
+    assert parsed['host'][MIRROR]['capabilities'] == ['pull']
+
+
+def test_hosts_toml_extra_headers_are_quoted():
+    headers = {'X-Dragonfly-Tag': 'team "a"', 'X-Dragonfly-Application': 'ci\\build', 'X-Number': 3}
+    parsed = tomllib.loads(hosts_toml(headers=headers))
+    assert parsed['host'][MIRROR]['header'] == {
+        'X-Dragonfly-Registry': 'https://registry.example.com',
+        'X-Dragonfly-Tag': 'team "a"',
+        'X-Dragonfly-Application': 'ci\\build',
+        'X-Number': '3',
+    }
+
+
+def test_hosts_toml_other_proxy_address():
+    text = render('containerd-hosts.toml.j2', _dragonfly_registry=registry(),
+                  _dragonfly_runtime=dict(RUNTIME, mirror_url='http://[::1]:4001'))
+    assert list(tomllib.loads(text)['host']) == ['http://[::1]:4001']
+
+
+def daemon_json(current, mode='add', mirror=MIRROR):
+    text = render('docker-daemon.json.j2', _dragonfly_docker_current=current, _dragonfly_docker_mode=mode,
+                  _dragonfly_runtime=dict(RUNTIME, mirror_url=mirror))
+    return text, json.loads(text)
+
+
+def test_daemon_json_new():
+    text, parsed = daemon_json({})
+    assert parsed == {'registry-mirrors': [MIRROR]}
+    assert text.startswith('{\n  "registry-mirrors"')
+
+
+def test_daemon_json_keeps_other_keys_in_their_order():
+    current = {'log-driver': 'json-file', 'live-restore': True, 'max-concurrent-downloads': 6,
+               'default-address-pools': [{'base': '172.80.0.0/16', 'size': 24}]}
+    parsed = daemon_json(current)[1]
+    assert list(parsed) == list(current) + ['registry-mirrors']
+    assert {k: v for k, v in parsed.items() if k != 'registry-mirrors'} == current
+
+
+def test_daemon_json_proxy_first_other_mirrors_kept():
+    parsed = daemon_json({'registry-mirrors': ['https://mirror.example', MIRROR + '/']})[1]
+    assert parsed['registry-mirrors'] == [MIRROR, 'https://mirror.example']
+
+
+def test_daemon_json_idempotent():
+    text, parsed = daemon_json({'registry-mirrors': ['https://mirror.example']})
+    again = daemon_json(parsed)[0]
+    assert again == text
+
+
+def test_daemon_json_remove_keeps_the_key_for_reload():
+    # dockerd reloads registry-mirrors on SIGHUP only when the key is present (moby daemon/reload.go).
+    parsed = daemon_json({'debug': True, 'registry-mirrors': [MIRROR + '/', 'https://mirror.example']}, mode='remove')[1]
+    assert parsed == {'debug': True, 'registry-mirrors': ['https://mirror.example']}
+    parsed = daemon_json({'registry-mirrors': [MIRROR]}, mode='remove')[1]
+    assert parsed == {'registry-mirrors': []}
