@@ -45,6 +45,7 @@ def playbook_runner(tmp_path):
 # --- the all-in-one stack of the molecule default scenario, with the test origin -----------------
 MOLECULE_INVENTORY = os.path.join(REPO, "extensions/molecule/default/inventory.yml")
 GATEWAY = "172.31.250.1"  # the lab network's gateway, which the components advertise
+BASE = "/opt/dragonfly-molecule"  # dragonfly_base_dir of the molecule default scenario
 CONTENT = os.path.join(os.environ.get("P2P_DRAGONFLY_CACHE", "/var/cache/p2p-dragonfly"), "content")
 ORIGIN_FILE = os.path.join(REPO, "tests/images/fixtures/origin/compose.yaml")
 
@@ -57,9 +58,13 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
-def molecule_playbook(name, *extra):
-    """ansible-playbook on the molecule default inventory; extra: "k=v" strings or dicts. Returns (rc, output)."""
-    command = ["ansible-playbook", "-i", MOLECULE_INVENTORY, os.path.join(REPO, name)]
+def molecule_playbook(name, *extra, inventories=()):
+    """ansible-playbook on the molecule default inventory (plus `inventories`, e.g. a peer added to it);
+    extra: "k=v" strings or dicts. Returns (rc, output)."""
+    command = ["ansible-playbook", "-i", MOLECULE_INVENTORY]
+    for inventory in inventories:
+        command += ["-i", str(inventory)]
+    command.append(os.path.join(REPO, name))
     for item in extra:
         command += ["-e", item if isinstance(item, str) else json.dumps(item)]
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False,
@@ -67,9 +72,36 @@ def molecule_playbook(name, *extra):
     return result.returncode, result.stdout + result.stderr
 
 
+def origin_registry_container(origin_project):
+    return origin_project + "-registry-1"
+
+
+def run_tasks(tmp_path, tasks_yaml, check=False):
+    """Run tasks on localhost with the manager connection set once for the collection (JSON callback);
+    returns (rc, {task name: result}, stdout)."""
+    play = tmp_path / "play.yml"
+    play.write_text("""
+- hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/p2p.dragonfly.dragonfly:
+      manager_url: http://127.0.0.1:8080
+      token: "{{ lookup('ansible.builtin.file', '%s/manager/secrets/token') }}"
+  tasks:
+%s
+""" % (BASE, tasks_yaml))
+    command = ["ansible-playbook", "-i", MOLECULE_INVENTORY, str(play)] + (["--check", "--diff"] if check else [])
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False,
+                            env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="json"))
+    output = json.loads(result.stdout[result.stdout.index("{"):])
+    tasks = {t["task"]["name"]: t["hosts"]["localhost"] for t in output["plays"][0]["tasks"]}
+    return result.returncode, tasks, result.stdout
+
+
 @contextlib.contextmanager
-def deployed_stack(origin_project):
-    """A fresh all-in-one deployment (playbooks/site.yml) and the test origin; yields content.json."""
+def deployed_stack(origin_project, inventories=()):
+    """A fresh all-in-one deployment (playbooks/site.yml; `inventories` add to the molecule default one) and
+    the test origin; yields content.json."""
     subprocess.run(["python3", os.path.join(REPO, "tests/images/content.py"), "generate", CONTENT], check=True,
                    capture_output=True)
     with open(os.path.join(CONTENT, "content.json")) as handle:
@@ -77,15 +109,15 @@ def deployed_stack(origin_project):
     origin = ["docker", "compose", "-f", ORIGIN_FILE, "-p", origin_project]
     origin_env = dict(os.environ, ORIGIN_IP=GATEWAY, ORIGIN_FILES_DIR=content["files_dir"])
     for step in ("prepare.yml", "destroy.yml"):
-        rc, out = molecule_playbook("extensions/molecule/default/" + step)
+        rc, out = molecule_playbook("extensions/molecule/default/" + step, inventories=inventories)
         assert rc == 0, out[-3000:]
     subprocess.run(origin + ["up", "-d", "--wait"], check=True, env=origin_env)
     try:
         subprocess.run(["python3", os.path.join(REPO, "tests/images/content.py"), "push", CONTENT,
                         "http://127.0.0.1:15000"], check=True)
-        rc, out = molecule_playbook("playbooks/site.yml")
+        rc, out = molecule_playbook("playbooks/site.yml", inventories=inventories)
         assert rc == 0, out[-3000:]
         yield content
     finally:
-        molecule_playbook("extensions/molecule/default/destroy.yml")
+        molecule_playbook("extensions/molecule/default/destroy.yml", inventories=inventories)
         subprocess.run(origin + ["down", "-v"], check=False, env=origin_env)

@@ -15,9 +15,8 @@ import ansible_runner
 import pytest
 import yaml
 
-from conftest import GATEWAY, MOLECULE_INVENTORY as INVENTORY, REPO, deployed_stack, molecule_playbook as playbook, sha256_of
+from conftest import BASE, GATEWAY, MOLECULE_INVENTORY as INVENTORY, REPO, deployed_stack, molecule_playbook as playbook, sha256_of
 
-BASE = "/opt/dragonfly-molecule"
 CACHE_DIR = BASE + "/seed-peer/cache"
 TOKEN_FILE = BASE + "/manager/secrets/token"
 MANAGER_URL = "http://%s:8080" % GATEWAY

@@ -13,44 +13,13 @@ import urllib.request
 
 import pytest
 
-from conftest import GATEWAY, MOLECULE_INVENTORY as INVENTORY, REPO, deployed_stack, sha256_of
+from conftest import BASE, GATEWAY, REPO, deployed_stack, run_tasks, sha256_of
 
-BASE = "/opt/dragonfly-molecule"
 CACHE_DIR = BASE + "/seed-peer/cache"
 REGISTRY = GATEWAY + ":15000"
 FILES = "http://%s:18081" % GATEWAY
 IMAGE = "p2p-test/multilayer:1.0"
 PLATFORM = "linux/arm64/v8"  # not the manager's own platform: the module must ask for it
-
-
-def playbook(name, extra_vars=None, check=False, tmp=None):
-    command = ["ansible-playbook", "-i", INVENTORY, name]
-    if extra_vars:
-        command += ["-e", json.dumps(extra_vars)]
-    if check:
-        command += ["--check", "--diff"]
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False,
-                            env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="json"))
-    return result
-
-
-def run_tasks(tmp_path, tasks_yaml, check=False):
-    """Run tasks on localhost with the manager connection set once for the collection; return the results."""
-    play = tmp_path / "play.yml"
-    play.write_text("""
-- hosts: localhost
-  gather_facts: false
-  module_defaults:
-    group/p2p.dragonfly.dragonfly:
-      manager_url: http://127.0.0.1:8080
-      token: "{{ lookup('ansible.builtin.file', '%s/manager/secrets/token') }}"
-  tasks:
-%s
-""" % (BASE, tasks_yaml))
-    result = playbook(str(play), check=check)
-    output = json.loads(result.stdout[result.stdout.index("{"):])
-    tasks = {t["task"]["name"]: t["hosts"]["localhost"] for t in output["plays"][0]["tasks"]}
-    return result.returncode, tasks, result.stdout
 
 
 def api(method, path, body=None):

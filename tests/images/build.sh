@@ -2,7 +2,8 @@
 # Build the real Dragonfly images from the pinned upstream releases, and the test fixtures, locally.
 #
 #   tests/images/build.sh [RELEASE_SET...]     default: every set in roles/common/vars/main.yml
-#   tests/images/build.sh --fixtures-only      only the test fixtures (registry, file server, MariaDB, Redis)
+#   tests/images/build.sh --fixtures-only      only the test fixtures (registry, file server, MariaDB, Redis,
+#                                              and the crictl binary)
 #
 # No container registry is reachable here, so:
 #   - the base is a Debian bookworm rootfs made with debootstrap and `docker import`ed;
@@ -25,6 +26,8 @@ BIN="$P2P_DRAGONFLY_CACHE/bin"
 # v0.4.57 is the oldest version it serves, so the nearest one to upstream's.
 HEALTH_PROBE_VERSION=v0.4.57
 REGISTRY_VERSION=v3.1.1
+# crictl (CRI client) for the pull tests: drives a private containerd's CRI plugin, which reads config_path.
+CRICTL_VERSION=v1.34.0
 BASE_IMAGE=localhost/p2p-dragonfly/debian:bookworm
 INPUT_LABEL=org.p2p-dragonfly.inputs
 FIXTURE_PREFIX=localhost/p2p-dragonfly
@@ -134,8 +137,17 @@ build_registry() {
         "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION"
 }
 
+# Not an image: a host binary the e2e pull test and benchmarks/pull.sh run against a private containerd.
+build_crictl() {
+    local out="$BIN/crictl-$CRICTL_VERSION"
+    [ -x "$out/crictl" ] && return
+    run_logged "go-install-crictl-$CRICTL_VERSION" env GOBIN="$out" go install -trimpath \
+        "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION"
+}
+
 build_fixtures() {
     build_registry
+    build_crictl
     build_image "$FIXTURE_PREFIX/mariadb:10.11" "$HERE/fixtures/mariadb/Dockerfile" "$HERE/fixtures/mariadb"
     build_image "$FIXTURE_PREFIX/redis:7.0" "$HERE/fixtures/redis/Dockerfile" "$HERE/fixtures/redis"
     build_image "$FIXTURE_PREFIX/registry:${REGISTRY_VERSION#v}" "$HERE/fixtures/registry/Dockerfile" \
