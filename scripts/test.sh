@@ -15,7 +15,8 @@
 #   images     build the real Dragonfly images (default release set; P2P_DRAGONFLY_RELEASE_SETS="2.5.0 2.5.1"
 #              for more) and the test fixtures (cached; a second run builds nothing)
 #   smoke      the locally built images run a real stack and a preheat lands on disk
-#   e2e        real ansible-playbook runs of the roles: preflight refusals change nothing
+#   e2e        real ansible-playbook runs against the real stack: preflight refusals, preheat and cache_assert,
+#              the playbooks through ansible-runner, pulls through a peer with a private containerd
 #   molecule   molecule scenarios (extensions/molecule): converge, idempotence, independent verify
 # Every gate runs scripts/bootstrap.sh first (idempotent, a few seconds when all is in place).
 set -euo pipefail
