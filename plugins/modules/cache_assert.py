@@ -161,6 +161,12 @@ options:
 notes:
   - Hashing reads every byte; the module reads in 8 MiB blocks and hashes several files in parallel threads.
   - Run it where the cache is, for example with C(delegate_to) each of RV(p2p.dragonfly.preheat#module:hosts).
+  - It works on any peer's cache, not only a seed peer's. After a pull through a peer's proxy, the peer holds the blobs
+    under the preheat's task IDs only if the pull computed the same IDs - the same registry C(scheme://host:port) (for
+    containerd the C(server) of its C(hosts.toml), sent as C(X-Dragonfly-Registry); for Docker Engine the proxy's
+    registry mirror), tag, application and piece length, with C(ns) among the filtered query parameters. Then
+    O(preheat_result) with the peer's O(cache_dir) proves what the pull stored; see the collection's
+    docs/container-runtime.md.
 
 seealso:
   - module: p2p.dragonfly.preheat
@@ -182,6 +188,11 @@ EXAMPLES = r"""
     cache_dir: /srv/dragonfly/seed-cache
     preheat_result: "{{ preheat }}"
     seed_ip: 10.0.0.5
+
+- name: After a pull through this host's peer, prove the peer's copy (same task IDs as the preheat)
+  p2p.dragonfly.cache_assert:
+    cache_dir: /srv/dragonfly/peer/cache
+    preheat_result: "{{ preheat }}"
 
 - name: Check files by hash and ask dfdaemon too
   p2p.dragonfly.cache_assert:
