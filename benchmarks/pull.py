@@ -65,9 +65,8 @@ class BenchmarkError(Exception):
     pass
 
 
-def run(command, **kwargs):
-    kwargs.setdefault('check', True)
-    return subprocess.run(command, capture_output=True, text=True, **kwargs)
+def run(command, check=True, **kwargs):
+    return subprocess.run(command, capture_output=True, text=True, check=check, **kwargs)
 
 
 def collection_env():
@@ -109,7 +108,7 @@ class Containerd:
         self.process = subprocess.Popen(['containerd', '--config', config],  # pylint: disable=consider-using-with
                                         stdout=self.log, stderr=self.log)
         atexit.register(self.stop)
-        for _ in range(100):
+        for _attempt in range(100):
             if self.ctr('version', check=False).returncode == 0:
                 return
             time.sleep(0.2)

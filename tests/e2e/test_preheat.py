@@ -7,13 +7,12 @@ Every claim of the modules is checked against the seed peer's cache directory on
 import json
 import os
 import shutil
-import subprocess
 import time
 import urllib.request
 
 import pytest
 
-from conftest import BASE, GATEWAY, REPO, deployed_stack, run_tasks, sha256_of
+from conftest import BASE, GATEWAY, deployed_stack, run_tasks, sha256_of
 
 CACHE_DIR = BASE + "/seed-peer/cache"
 REGISTRY = GATEWAY + ":15000"

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import BASE, GATEWAY, REPO, deployed_stack, molecule_playbook, origin_registry_container, run_tasks
+from conftest import BASE, GATEWAY, deployed_stack, molecule_playbook, origin_registry_container, run_tasks
 
 ORIGIN_PROJECT = "p2p-df-e2e-pull-origin"
 REGISTRY = GATEWAY + ":15000"
@@ -71,7 +71,7 @@ state = "{r}/state"
         log = open(self.root / "containerd.log", "ab")  # pylint: disable=consider-using-with
         self.process = subprocess.Popen(["containerd", "--config", str(self.config)],  # pylint: disable=consider-using-with
                                         stdout=log, stderr=log)
-        for _ in range(100):
+        for _attempt in range(100):
             if self.ctr("version", check=False).returncode == 0:
                 return
             time.sleep(0.2)
@@ -274,4 +274,3 @@ def test_wiring_is_idempotent_and_restores_byte_for_byte(lab):
     direct = [e for e in registry_requests()[before:] if "/blobs/" in e["path"]]
     assert direct and all("ns=" not in e["http.request.uri"] and
                           e["http.request.useragent"].startswith("containerd/") for e in direct), direct
-
