@@ -6,8 +6,8 @@
 #   lint       ansible-lint, profile production
 #   sanity     ansible-test sanity on a copy placed under ansible_collections/p2p/dragonfly
 #   units      pytest tests/unit
-#   runtime    the peer role's container runtime wiring run for real against files in a temporary directory
-#              (needs the containerd binary, no daemon, no Docker)
+#   runtime    the peer and seed peer roles' container runtime wiring, run for real against files in a
+#              temporary directory (needs the containerd binary, no daemon, no Docker)
 #   changelog  antsibull-changelog lint (fragments are valid)
 #   build      ansible-galaxy collection build, and what the tarball must (not) contain
 #   ee         ansible-builder create from examples/execution-environment.yml (offline, no image build) and what
@@ -43,8 +43,8 @@ gate_units() {
     (cd "$copy" && PYTHONPATH="$(cd ../../.. && pwd)" python -m pytest -p no:cacheprovider tests/unit -q)
 }
 
-# Real ansible-playbook runs of the entry point p2p.dragonfly.peer:runtime; each test links this checkout into
-# a collections tree of its own, so nothing shared is touched.
+# Real ansible-playbook runs of the entry points p2p.dragonfly.peer:runtime and seed_peer:runtime; each test
+# links this checkout into a collections tree of its own, so nothing shared is touched.
 gate_runtime() { python -m pytest -p no:cacheprovider tests/runtime -v; }
 
 gate_changelog() { antsibull-changelog lint; }

@@ -2,9 +2,10 @@
 # Copyright (c) 2026, p2p.dragonfly contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The peer role's entry point `runtime` against files in a temporary directory: real ansible-playbook runs.
+"""The entry point `runtime` of the peer role (and of the seed_peer role, the same shared code) against files in a
+temporary directory: real ansible-playbook runs.
 
-No daemon is involved (dragonfly_peer_runtime_restart=false, every path below tmp_path); the only outside tool is
+No daemon is involved (dragonfly_<role>_runtime_restart=false, every path below tmp_path); the only outside tool is
 the `containerd` binary, whose `config dump` the role uses to read and validate config.toml (skipped without it).
 Checked the way the project's test policy asks: check mode changes nothing, the real run writes what containerd and
 dockerd need, a second run and a check-mode run change nothing, and `absent` restores every file byte for byte with
@@ -47,9 +48,14 @@ pytestmark = pytest.mark.skipif(shutil.which('containerd') is None, reason='need
 
 
 class Host(object):
-    """Files of a fake host below tmp_path and a way to run the role against them."""
+    """Files of a fake host below tmp_path and a way to run a role's entry point `runtime` against them.
 
-    def __init__(self, tmp_path):
+    role: peer or seed_peer (its dragonfly_<role>_* variables are set); proxy_port None keeps the role's default.
+    """
+
+    def __init__(self, tmp_path, role='peer', proxy_port=PROXY_PORT):
+        self.role = role
+        self.proxy_port = proxy_port
         self.root = tmp_path
         self.config = tmp_path / 'etc' / 'containerd' / 'config.toml'
         self.hosts_dir = tmp_path / 'etc' / 'containerd' / 'certs.d'
@@ -62,32 +68,41 @@ class Host(object):
         self.playbook = tmp_path / 'runtime.yml'
         self.playbook.write_text(yaml.safe_dump([{
             'name': 'Container runtime wiring only', 'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
-            'tasks': [{'name': 'Wire', 'ansible.builtin.include_role': {'name': 'p2p.dragonfly.peer', 'tasks_from': 'runtime'}}],
+            'tasks': [{'name': 'Wire', 'ansible.builtin.include_role': {'name': 'p2p.dragonfly.%s' % role, 'tasks_from': 'runtime'}}],
         }]))
 
     def variables(self, **extra):
-        variables = {
-            'dragonfly_base_dir': str(self.base),
-            'dragonfly_peer_runtime_state': 'present',
-            'dragonfly_peer_proxy_port': PROXY_PORT,
-            'dragonfly_peer_containerd_config_file': str(self.config),
-            'dragonfly_peer_containerd_hosts_dir': str(self.hosts_dir),
-            'dragonfly_peer_containerd_registries': [{'host': '10.0.0.20:5000', 'insecure': True}, {'host': 'docker.io'}],
-            'dragonfly_peer_docker_mirror': True,
-            'dragonfly_peer_docker_config_file': str(self.daemon),
-            'dragonfly_peer_runtime_restart': False,
-        }
+        prefix = 'dragonfly_%s_' % self.role
+        variables = {'dragonfly_base_dir': str(self.base)}
+        variables.update((prefix + key, value) for key, value in {
+            'runtime_state': 'present',
+            'containerd_config_file': str(self.config),
+            'containerd_hosts_dir': str(self.hosts_dir),
+            'containerd_registries': [{'host': '10.0.0.20:5000', 'insecure': True}, {'host': 'docker.io'}],
+            'docker_mirror': True,
+            'docker_config_file': str(self.daemon),
+            'runtime_restart': False,
+        }.items())
+        if self.proxy_port is not None:
+            variables[prefix + 'proxy_port'] = self.proxy_port
         variables.update(extra)
         return variables
 
-    def run(self, check=False, **extra):
+    def run(self, check=False, groups=(), **extra):
+        """One ansible-playbook run; groups: inventory groups localhost is in (none: the implicit localhost)."""
         extra_vars = self.root / 'vars.json'
         extra_vars.write_text(json.dumps(self.variables(**extra)))
+        inventory = []
+        if groups:
+            localhost = {'localhost': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}}
+            path = self.root / 'inventory.yml'
+            path.write_text(yaml.safe_dump({group: {'hosts': localhost} for group in groups}))
+            inventory = ['-i', str(path)]
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(self.collections), ANSIBLE_NOCOLOR='1',
                    ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0', ANSIBLE_RETRY_FILES_ENABLED='0',
                    ANSIBLE_STDOUT_CALLBACK='default', ANSIBLE_PIPELINING='1')
         command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(self.playbook),
-                   '-e', '@%s' % extra_vars] + (['--check'] if check else [])
+                   '-e', '@%s' % extra_vars] + inventory + (['--check'] if check else [])
         result = subprocess.run(command, env=env, cwd=str(self.root), capture_output=True, text=True, timeout=300, check=False)
         recap = re.search(r'localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', result.stdout)
         assert result.returncode == 0 and recap, 'ansible-playbook failed:\n%s\n%s' % (result.stdout[-6000:], result.stderr[-3000:])
@@ -102,9 +117,8 @@ class Host(object):
         return state
 
 
-@pytest.fixture
-def host(tmp_path):
-    host = Host(tmp_path)
+def make_host(tmp_path, **kwargs):
+    host = Host(tmp_path, **kwargs)
     host.config.parent.mkdir(parents=True)
     host.config.write_text(DEBIAN_CONFIG)
     host.daemon.parent.mkdir(parents=True)
@@ -116,6 +130,17 @@ def host(tmp_path):
     (host.hosts_dir / 'docker.io' / 'hosts.toml').write_text('server = "https://registry-1.docker.io"\n')
     (host.hosts_dir / 'docker.io' / 'hosts.toml').chmod(0o600)
     return host
+
+
+@pytest.fixture
+def host(tmp_path):
+    return make_host(tmp_path)
+
+
+@pytest.fixture
+def seed_host(tmp_path):
+    """The seed_peer role's entry point `runtime`, with its default proxy port."""
+    return make_host(tmp_path, role='seed_peer', proxy_port=None)
 
 
 def containerd_config_path(config):
@@ -198,3 +223,38 @@ def test_refusals_change_nothing(host):
         host.run(dragonfly_peer_proxy_rules=[{'regex': 'blobs/sha256.*', 'filteredQueryParams': ['Signature']}])
     assert host.snapshot() == original
     assert not host.base.exists()
+
+
+def test_seed_peer_wires_its_own_proxy_and_restores_byte_for_byte(seed_host):
+    host = seed_host
+    original = host.snapshot()
+    seed_mirror = 'http://127.0.0.1:4011'  # dragonfly_seed_peer_proxy_port's default
+
+    assert host.run() > 0
+    hub = tomllib.loads((host.hosts_dir / 'docker.io' / 'hosts.toml').read_text())
+    assert hub['server'] == 'https://registry-1.docker.io'
+    assert list(hub['host']) == [seed_mirror]
+    assert hub['host'][seed_mirror]['header'] == {'X-Dragonfly-Registry': 'https://registry-1.docker.io'}
+    assert containerd_config_path(host.config) == str(host.hosts_dir)
+    assert json.loads(host.daemon.read_text())['registry-mirrors'] == [seed_mirror, 'https://mirror.example']
+    # The seed peer's own backups, apart from a peer's (dragonfly-peer).
+    assert (host.base / 'runtime-backup' / 'dragonfly-seed-peer' / 'state.json').exists()
+    assert not (host.base / 'runtime-backup' / 'dragonfly-peer').exists()
+    assert host.run() == 0, 'second run changed something'
+
+    assert host.run(dragonfly_seed_peer_runtime_state='absent') > 0
+    assert host.snapshot() == original
+    assert not (host.base / 'runtime-backup' / 'dragonfly-seed-peer').exists()
+
+
+def test_seed_peer_refuses_when_the_peer_wires_the_same_host(seed_host):
+    host = seed_host
+    original = host.snapshot()
+    with pytest.raises(AssertionError, match='dragonfly_seed_peer_runtime_state=absent') as refused:
+        host.run(groups=['dragonfly_peer', 'dragonfly_seed_peer'], dragonfly_peer_runtime_state='present')
+    assert 'dragonfly_peer_runtime_state=present' in str(refused.value)
+    assert host.snapshot() == original
+    assert not host.base.exists()
+    # Only a host of the peer group whose peer wires: elsewhere the same settings pass (check mode: nothing written).
+    assert host.run(check=True, dragonfly_peer_runtime_state='present') > 0
+    assert host.snapshot() == original
