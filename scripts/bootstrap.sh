@@ -2,7 +2,8 @@
 # Take a fresh machine of this kind to a working development/test environment, idempotently, as root:
 #   - Debian packages: Docker engine (docker.io), debootstrap, the build dependencies of the
 #     Dragonfly client (protobuf, libclang), rsync, containerd (its own binary and ctr: the runtime gate
-#     and the pull tests start a private instance; docker.io depends on it too, named here on purpose);
+#     and the pull tests start a private instance; docker.io depends on it too, named here on purpose), podman
+#     (the pull tests' CRI-O/Podman path, with its own storage);
 #   - a running Docker engine (started in the background when none answers; CI has no service manager);
 #   - the docker compose v2 CLI plugin, built from its Go module at a pinned version;
 #   - a Python virtualenv with the pinned controller tools (tests/requirements.txt + tests/constraints.txt);
@@ -15,7 +16,7 @@ set -euo pipefail
 [ "$(id -u)" = 0 ] || die "run as root: the bootstrap installs Debian packages and starts dockerd"
 mkdir -p "$P2P_DRAGONFLY_CACHE"/{logs,bin}
 
-APT_PACKAGES=(docker.io containerd debootstrap rsync git curl ca-certificates iproute2 build-essential pkg-config perl
+APT_PACKAGES=(docker.io containerd podman debootstrap rsync git curl ca-certificates iproute2 build-essential pkg-config perl
     protobuf-compiler libprotobuf-dev libclang-dev)
 
 install_debian_packages() {
