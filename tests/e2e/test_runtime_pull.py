@@ -15,7 +15,9 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 from urllib.parse import urlsplit
 
@@ -40,6 +42,10 @@ class Containerd:
         self.config = root / "etc" / "config.toml"
         self.hosts_dir = root / "certs.d"
         self.socket = root / "containerd.sock"
+        # The drop-in the role writes for CRI-O/Podman, in a directory the wiring creates (and removes again).
+        self.containers_file = root / "containers" / "registries.conf"
+        # Podman refuses a run root longer than 50 characters: its storage lives in a short directory of its own.
+        self.podman_dir = tempfile.mkdtemp(prefix="p2p-podman-")
         self.process = None
         for sub in ("etc", "certs.d", "root", "state"):
             (root / sub).mkdir(parents=True, exist_ok=True)
@@ -78,6 +84,7 @@ state = "{r}/state"
         raise AssertionError("private containerd did not start: " + (self.root / "containerd.log").read_text()[-2000:])
 
     def stop(self):
+        shutil.rmtree(self.podman_dir, ignore_errors=True)
         if self.process:
             self.process.terminate()
             self.process.wait(timeout=30)
@@ -86,6 +93,14 @@ state = "{r}/state"
     def ctr(self, *args, check=True):
         return subprocess.run(["ctr", "--address", str(self.socket), "-n", "p2p-test"] + list(args),
                               capture_output=True, text=True, check=check)
+
+    def podman(self, *args):
+        """Podman with its own storage, reading only the role's drop-in as its registries.conf."""
+        env = dict(os.environ, CONTAINERS_REGISTRIES_CONF=str(self.containers_file))
+        return subprocess.run(["podman", "--root", self.podman_dir + "/root", "--runroot", self.podman_dir + "/run",
+                               "--storage-driver", "vfs", "--events-backend", "none",
+                               "--cgroup-manager", "cgroupfs"] + list(args),
+                              capture_output=True, text=True, check=False, env=env)
 
     def crictl(self, *args):
         return subprocess.run([CRICTL, "--config", str(self.root / "crictl.yaml")] + list(args),
@@ -156,7 +171,8 @@ def preheat(tmp_path, image, platform):
 def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("containerd")
     runtime = Containerd(root)
-    original = {"config": runtime.config.read_bytes(), "hosts": tree_digest(runtime.hosts_dir)}
+    original = {"config": runtime.config.read_bytes(), "hosts": tree_digest(runtime.hosts_dir),
+                "containers_dir": runtime.containers_file.parent.exists()}
     peer_inventory = root / "peer-inventory.json"
     peer_inventory.write_text(json.dumps({"all": {"children": {"dragonfly_peer": {"hosts": {"localhost": {
         "dragonfly_peer_runtime_state": "present",
@@ -165,6 +181,10 @@ def lab(tmp_path_factory):
         "dragonfly_peer_containerd_config_file": str(runtime.config),
         "dragonfly_peer_containerd_hosts_dir": str(runtime.hosts_dir),
         "dragonfly_peer_containerd_registries": [{"host": REGISTRY, "insecure": True}],
+        # CRI-O/Podman name no registry to the proxy: it forwards them to the registry mirror, the test origin here.
+        "dragonfly_peer_registry_mirror": "http://" + REGISTRY,
+        "dragonfly_peer_containers_registries": [{"host": REGISTRY, "insecure": True}],
+        "dragonfly_peer_containers_registries_file": str(runtime.containers_file),
     }}}}}}))
     assert os.access(CRICTL, os.X_OK), "crictl missing: run tests/images/build.sh --fixtures-only"
     with deployed_stack(ORIGIN_PROJECT, inventories=[peer_inventory]) as content:
@@ -236,6 +256,19 @@ def test_ctr_pull_after_preheat_never_downloads_from_origin(lab, tmp_path):
     assert_peer_cache_holds(tmp_path, preheated)
 
 
+def test_podman_pull_after_preheat_never_downloads_from_origin(lab, tmp_path):
+    """CRI-O/Podman: the role's registries.conf drop-in names the proxy as the registry's mirror."""
+    text = lab["runtime"].containers_file.read_text()
+    assert 'prefix = "%s"' % REGISTRY in text and 'location = "127.0.0.1:4001"' in text, text
+    image = REGISTRY + "/p2p-test/large:1.0"
+    preheated = preheat(tmp_path, image, "linux/amd64")
+    before = len(registry_requests())
+    pull = lab["runtime"].podman("pull", "--quiet", image)
+    assert pull.returncode == 0, pull.stdout + pull.stderr
+    assert_served_by_dragonfly(preheated, before, pull.stdout + pull.stderr)
+    assert_peer_cache_holds(tmp_path, preheated)
+
+
 def test_pull_without_preheat_downloads_from_origin_once(lab):
     """The contrast: an image nobody preheated is fetched from the origin by Dragonfly (ranged piece GETs,
     back to source on the seed peer), so the checks above can fail."""
@@ -263,6 +296,8 @@ def test_wiring_is_idempotent_and_restores_byte_for_byte(lab):
     assert rc == 0, out[-3000:]
     assert runtime.config.read_bytes() == lab["original"]["config"]
     assert tree_digest(runtime.hosts_dir) == lab["original"]["hosts"]
+    # The drop-in's directory did not exist before the wiring: it is gone again.
+    assert not lab["original"]["containers_dir"] and not runtime.containers_file.parent.exists()
     assert not os.path.exists(BASE + "/runtime-backup/dragonfly-peer")
 
     # Unwired, a pull goes straight to the registry: containerd's own GETs, without the mirror's ns parameter.

@@ -258,3 +258,32 @@ def test_seed_peer_refuses_when_the_peer_wires_the_same_host(seed_host):
     # Only a host of the peer group whose peer wires: elsewhere the same settings pass (check mode: nothing written).
     assert host.run(check=True, dragonfly_peer_runtime_state='present') > 0
     assert host.snapshot() == original
+
+
+def test_containers_drop_in_wired_and_restored_byte_for_byte(host):
+    """CRI-O/Podman: the drop-in replaces an admin's file of the same name while wired, which comes back as it was."""
+    drop_in = host.root / 'etc' / 'containers' / 'registries.conf.d' / '99-dragonfly-peer.conf'
+    drop_in.parent.mkdir(parents=True)
+    drop_in.write_text('# the admin\'s own\n[[registry]]\nprefix = "docker.io"\nlocation = "mirror.example"\n')
+    drop_in.chmod(0o600)
+    original = host.snapshot()
+    wiring = {'dragonfly_peer_containers_registries': [{'host': 'docker.io'}],
+              'dragonfly_peer_containers_registries_file': str(drop_in)}
+    assert host.run(**wiring) > 0
+    written = tomllib.loads(drop_in.read_text())
+    assert written['registry'] == [{'prefix': 'docker.io', 'location': 'docker.io',
+                                    'mirror': [{'location': '127.0.0.1:%d' % PROXY_PORT, 'insecure': True}]}]
+    assert host.run(**wiring) == 0
+    assert host.run(check=True, **wiring) == 0
+    assert host.run(dragonfly_peer_runtime_state='absent', **wiring) > 0
+    assert host.snapshot() == original
+
+
+def test_containers_registry_other_than_the_mirror_is_refused(host):
+    """The proxy forwards CRI-O/Podman requests to the registry mirror: another registry there is refused."""
+    original = host.snapshot()
+    with pytest.raises(AssertionError, match='would be fetched from there'):
+        host.run(dragonfly_peer_containers_registries=[{'host': 'docker.io'}, {'host': 'quay.io'}],
+                 dragonfly_peer_containers_registries_file=str(host.root / 'etc' / 'containers' / 'x.conf'))
+    assert host.snapshot() == original
+    assert not host.base.exists()

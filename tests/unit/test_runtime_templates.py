@@ -167,3 +167,26 @@ def test_daemon_json_remove_keeps_the_key_for_reload():
     assert parsed == {'debug': True, 'registry-mirrors': ['https://mirror.example']}
     parsed = daemon_json({'registry-mirrors': [MIRROR]}, mode='remove')[1]
     assert parsed == {'registry-mirrors': []}
+
+
+# dfinit's registries.conf for CRI-O with prefix/location registry.example.com and proxy http://127.0.0.1:65001
+# (dragonfly-client-init src/container_runtime/crio.rs, test_crio_config, client v1.4.0), without its
+# unqualified-search-registries: the role writes a drop-in and leaves that list to registries.conf.
+DFINIT_CRIO_REGISTRY = [{'prefix': 'registry.example.com', 'location': 'registry.example.com',
+                         'mirror': [{'insecure': True, 'location': '127.0.0.1:65001'}]}]
+
+
+def test_containers_drop_in_is_what_dfinit_writes_for_crio():
+    text = render('containers-registries.conf.j2',
+                  _dragonfly_runtime=dict(RUNTIME, containers=[{'host': 'registry.example.com', 'insecure': False}]))
+    assert tomllib.loads(text)['registry'] == DFINIT_CRIO_REGISTRY
+    assert 'unqualified-search-registries' not in text
+    assert text.startswith('# Managed by Ansible (p2p.dragonfly.peer, instance peer)')
+
+
+def test_containers_drop_in_marks_insecure_registries_for_the_fallback():
+    text = render('containers-registries.conf.j2', _dragonfly_runtime=dict(RUNTIME, containers=[
+        {'host': '10.0.0.20:5000', 'insecure': True}, {'host': 'docker.io', 'insecure': False}]))
+    registries = tomllib.loads(text)['registry']
+    assert [(r['prefix'], r.get('insecure', False)) for r in registries] == [('10.0.0.20:5000', True), ('docker.io', False)]
+    assert all(r['mirror'] == [{'location': '127.0.0.1:65001', 'insecure': True}] for r in registries)
