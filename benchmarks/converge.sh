@@ -7,7 +7,6 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/../scripts/lib.sh"
 venv_activate
-link_collection
 cd "$REPO_ROOT"
 INVENTORY=extensions/molecule/default/inventory.yml
 BASE=/opt/dragonfly-molecule

@@ -47,17 +47,27 @@ go_env() {
     export PATH="/usr/local/go/bin:$HOME/.cargo/bin:$PATH"
 }
 
+# What belongs to this checkout alone, below the shared cache: one directory per checkout path, so that two
+# checkouts on one machine (or a later clone in the same place) never read each other's files.
+CHECKOUT_STATE="$P2P_DRAGONFLY_CACHE/checkouts/$(printf '%s' "$REPO_ROOT" | sha256sum | cut -c1-12)"
+export CHECKOUT_STATE
+# The collections tree through which Ansible finds this checkout as p2p.dragonfly.
+P2P_DRAGONFLY_COLLECTIONS="$CHECKOUT_STATE/collections"
+export P2P_DRAGONFLY_COLLECTIONS
+
 venv_activate() {
     # shellcheck disable=SC1091
     . "$REPO_ROOT/.venv/bin/activate"
-    # community.docker comes with the `ansible` package inside the venv; the collection under test
-    # is linked into a collections tree of its own so that ansible-test sees the required layout.
-    export ANSIBLE_COLLECTIONS_PATH="$P2P_DRAGONFLY_CACHE/collections:$VIRTUAL_ENV/lib/python3.11/site-packages"
+    # community.docker comes with the `ansible` package inside the venv; the collection under test is found
+    # through this checkout's own collections tree, linked before any gate runs (lint needs it as much as
+    # the gates that run playbooks).
+    link_collection
+    export ANSIBLE_COLLECTIONS_PATH="$P2P_DRAGONFLY_COLLECTIONS:$VIRTUAL_ENV/lib/python3.11/site-packages"
 }
 
-# Ansible finds the collection under test through a link from a collections tree to this checkout.
+# Ansible finds the collection under test through a link from this checkout's collections tree to it.
 link_collection() {
-    local root="$P2P_DRAGONFLY_CACHE/collections/ansible_collections/p2p"
+    local root="$P2P_DRAGONFLY_COLLECTIONS/ansible_collections/p2p"
     mkdir -p "$root"
     ln -sfn "$REPO_ROOT" "$root/dragonfly"
 }
@@ -66,8 +76,7 @@ link_collection() {
 # give it a copy of the checkout (what git tracks plus new files, without build outputs).
 copy_collection_for_ansible_test() {
     # One copy per checkout, so that two checkouts testing at once do not write into each other's copy.
-    local dest
-    dest="$P2P_DRAGONFLY_CACHE/ansible-test/$(printf '%s' "$REPO_ROOT" | sha256sum | cut -c1-12)/ansible_collections/p2p/dragonfly"
+    local dest="$CHECKOUT_STATE/ansible-test/ansible_collections/p2p/dragonfly"
     mkdir -p "$dest"
     rsync -a --delete --exclude .venv --exclude .git --exclude '__pycache__' --exclude '*.tar.gz' \
         --exclude tests/output "$REPO_ROOT/" "$dest/"
