@@ -15,7 +15,7 @@ tests/e2e (registry and file server on the lab gateway, test content pushed), as
 them up. Defaults: --manager-url http://172.31.250.1:8080, --token-file
 /opt/dragonfly-molecule/manager/secrets/token, --cache-dir /opt/dragonfly-molecule/seed-peer/cache, --registry
 172.31.250.1:15000, --files-url http://172.31.250.1:18081. The ground truth (digests, sizes) comes from
-/var/cache/p2p-dragonfly/content/content.json (tests/images/content.py writes it).
+the content.json that `tests/images/content.py generate /var/cache/p2p-dragonfly/content` writes and prints.
 
 (a) For the small image (p2p-test/small:1.0, linux/amd64) and the large file (large.bin, 384 MiB), each measured
     from a cold seed cache:
@@ -67,6 +67,8 @@ import tempfile
 import threading
 import time
 import urllib.request
+
+from images import client_builds  # benchmarks/images.py
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MIB = 1024 * 1024
@@ -232,7 +234,11 @@ class Stack(object):
             self.token = stream.read().strip()
         self.shim = ShimModule()
         self.client = code['api'].ManagerClient(self.shim, args.manager_url, token=self.token, timeout=30)
-        with open(args.content) as stream:
+        content = args.content or subprocess.run(
+            [sys.executable, os.path.join(REPO, 'tests/images/content.py'), 'generate',
+             os.path.join(os.environ.get('P2P_DRAGONFLY_CACHE', '/var/cache/p2p-dragonfly'), 'content')],
+            capture_output=True, text=True, check=True).stdout.strip()
+        with open(content) as stream:
             self.content = json.load(stream)
         self.created_tasks = []
 
@@ -490,6 +496,7 @@ def print_hashing(figures):
 
 
 def print_stack(rows):
+    print('\nclient build: %s' % client_builds())
     print('\n(a) preheat, cold seed cache (seconds; "download" = POST to the last write of the content on disk)')
     header = (f"  {'content':<34} {'seed download':>13} {'(noticed)':>9} {'naive':>7} {'module':>7} {'(wall)':>7} "
               f"{'(module elapsed)':>16} {'verified_locally':>16} {'job state':>9}")
@@ -527,9 +534,8 @@ def main(argv=None):
     parser.add_argument('--cache-dir', default='/opt/dragonfly-molecule/seed-peer/cache')
     parser.add_argument('--registry', default='172.31.250.1:15000')
     parser.add_argument('--files-url', default='http://172.31.250.1:18081')
-    parser.add_argument('--content', default=os.path.join(os.environ.get('P2P_DRAGONFLY_CACHE', '/var/cache/p2p-dragonfly'),
-                                                          'content', 'content.json'),
-                        help='content.json of tests/images/content.py (digests and sizes)')
+    parser.add_argument('--content', help='content.json of tests/images/content.py (digests and sizes); default: '
+                        'the one `tests/images/content.py generate $P2P_DRAGONFLY_CACHE/content` prints')
     parser.add_argument('--seed-ip', help="the seed peer's advertised IP, passed to the module as seed_ip")
     parser.add_argument('--timeout', type=float, default=600, help='seconds one preheat may take (default 600)')
     parser.add_argument('--cleanup-timeout', type=float, default=180,

@@ -47,9 +47,13 @@ import tempfile
 import time
 from urllib.parse import urlsplit
 
+from images import client_builds  # benchmarks/images.py
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get('P2P_DRAGONFLY_CACHE', '/var/cache/p2p-dragonfly')
 CONTENT = os.path.join(CACHE, 'content')
+
+
 INVENTORY = os.path.join(REPO, 'extensions/molecule/default/inventory.yml')
 BASE = '/opt/dragonfly-molecule'
 GATEWAY = '172.31.250.1'
@@ -59,6 +63,12 @@ IMAGE = 'p2p-test/large:1.0'
 ORIGIN_PROJECT = 'p2p-df-bench-origin'
 ORIGIN_FILE = os.path.join(REPO, 'tests/images/fixtures/origin/compose.yaml')
 LOGFMT = re.compile(r'([\w.]+)=("(?:[^"\\]|\\.)*"|\S+)')
+
+
+def content_description():
+    """content.json of the test content (tests/images/content.py writes it below CONTENT when missing)."""
+    return subprocess.run(['python3', os.path.join(REPO, 'tests/images/content.py'), 'generate', CONTENT],
+                          capture_output=True, text=True, check=True).stdout.strip()
 
 
 class BenchmarkError(Exception):
@@ -190,8 +200,7 @@ def preheat(env, root, application):
 
 
 def deploy(env, peer_inventory):
-    run(['python3', os.path.join(REPO, 'tests/images/content.py'), 'generate', CONTENT])
-    with open(os.path.join(CONTENT, 'content.json')) as handle:
+    with open(content_description()) as handle:
         content = json.load(handle)
     origin_env = dict(os.environ, ORIGIN_IP=GATEWAY, ORIGIN_FILES_DIR=content['files_dir'])
     playbook(env, 'extensions/molecule/default/prepare.yml')
@@ -234,9 +243,10 @@ def main():
     with open(peer_inventory, 'w') as handle:
         json.dump({'all': {'children': {'dragonfly_peer': {'hosts': {'localhost': {}}}}}}, handle)
 
+    print('client build: %s' % client_builds())
     started = time.monotonic()
     if args.deployed:
-        with open(os.path.join(CONTENT, 'content.json')) as handle:
+        with open(content_description()) as handle:
             content = json.load(handle)
         origin_env = dict(os.environ, ORIGIN_IP=GATEWAY, ORIGIN_FILES_DIR=content['files_dir'])
     else:

@@ -16,18 +16,20 @@ set -euo pipefail
 
 LAB_NETWORK=p2p-df-lab
 ADVERTISE_IP=${P2P_DRAGONFLY_ADVERTISE_IP:-172.31.250.1}
-CONTENT_DIR="$P2P_DRAGONFLY_CACHE/content"
+CONTENT_ROOT="$P2P_DRAGONFLY_CACHE/content"
 INVENTORY="$REPO_ROOT/inventories/all-in-one/hosts.yml"
 
 bash "$REPO_ROOT/scripts/bootstrap.sh"
 venv_activate
-link_collection
 cd "$REPO_ROOT"
 export ANSIBLE_NOCOLOR=${ANSIBLE_NOCOLOR:-1}
 
 # The test origin (registry and file server with the bundled content): tests/images/fixtures/origin.
+# The content lives below CONTENT_ROOT/<key>/ (tests/images/content.py prints where).
 origin() {
-    ORIGIN_IP="$ADVERTISE_IP" ORIGIN_FILES_DIR="$CONTENT_DIR/files" \
+    local description
+    description=$(python3 tests/images/content.py generate "$CONTENT_ROOT")
+    ORIGIN_IP="$ADVERTISE_IP" ORIGIN_FILES_DIR="$(dirname "$description")/files" \
         docker compose -f "$REPO_ROOT/tests/images/fixtures/origin/compose.yaml" -p p2p-dragonfly-origin "$@"
 }
 
@@ -56,9 +58,8 @@ fi
 
 docker network inspect "$LAB_NETWORK" >/dev/null 2>&1 ||
     docker network create --subnet 172.31.250.0/24 --gateway "$ADVERTISE_IP" "$LAB_NETWORK" >/dev/null
-python3 tests/images/content.py generate "$CONTENT_DIR" >/dev/null
 origin up --detach --wait --quiet-pull
-python3 tests/images/content.py push "$CONTENT_DIR" http://127.0.0.1:15000
+python3 tests/images/content.py push "$CONTENT_ROOT" http://127.0.0.1:15000
 
 content=(-e "dragonfly_preheat_images=$ADVERTISE_IP:15000/p2p-test/multilayer:1.0"
          -e "dragonfly_preheat_files=http://$ADVERTISE_IP:18081/medium.bin"

@@ -1,11 +1,15 @@
 """Test content for the Dragonfly stack: OCI images and plain files with known digests.
 
-    python3 content.py generate DIR          write the content (deterministic, skipped when already there)
-    python3 content.py push DIR REGISTRY     push the images into an OCI registry (http://host:port), idempotently
+    python3 content.py generate ROOT         write the content below ROOT/<key>/ (deterministic, skipped when
+                                             already there) and print the path of its content.json
+    python3 content.py push ROOT REGISTRY    push the images into an OCI registry (http://host:port), idempotently
+
+<key> is a hash of the definitions below: checkouts whose content is the same share one copy, and a checkout
+that changes the content gets a copy of its own instead of reading (or overwriting) another's.
 
 The content is synthetic but real: tar layers of pseudo-random bytes (incompressible, so sizes mean
 what they say), image configs and manifests, and a manifest list (OCI index) for two platforms.
-DIR/content.json describes everything (digests, sizes, media types) and is the ground truth the
+ROOT/<key>/content.json describes everything (digests, sizes, media types) and is the ground truth the
 tests compare the seed peers' cache with. Standard library only.
 """
 import hashlib
@@ -33,6 +37,10 @@ IMAGES = {
         "linux/arm64/v8": [640 * 1024, 2 * MIB, 7 * MIB],
     },
     "p2p-test/small:1.0": {"linux/amd64": [2 * MIB]},
+    # Used only by tests/e2e/test_playbooks.py, so that the modules sharing one stack keep out of each other's way.
+    "p2p-test/lifecycle:1.0": {"linux/amd64": [1 * MIB]},
+    # Preheated by no test: what a verification must report missing.
+    "p2p-test/never-preheated:1.0": {"linux/amd64": [1 * MIB]},
     "p2p-test/large:1.0": {"linux/amd64": [8 * MIB, 256 * MIB]},
 }
 FILES = {
@@ -140,7 +148,17 @@ def _build_image(store, name, platforms):
     return result
 
 
-def generate(root):
+def content_key():
+    """Hash of everything that decides the content."""
+    definition = json.dumps([FORMAT_VERSION, IMAGES, {name: repr(spec) for name, spec in FILES.items()}],
+                            sort_keys=True)
+    return hashlib.sha256(definition.encode()).hexdigest()[:12]
+
+
+def generate(parent):
+    """Write the content below parent/<key>/ unless it is there; returns the path of its content.json."""
+    root = os.path.join(parent, content_key())
+    os.makedirs(root, exist_ok=True)
     description_path = os.path.join(root, "content.json")
     if os.path.exists(description_path):
         with open(description_path) as handle:
@@ -194,10 +212,11 @@ def _push_blob(registry, repo, store, digest):
     return True
 
 
-def push(root, registry):
-    with open(generate(root)) as handle:
+def push(parent, registry):
+    description_path = generate(parent)
+    with open(description_path) as handle:
         description = json.load(handle)
-    store = Store(os.path.join(root, "oci"))
+    store = Store(os.path.join(os.path.dirname(description_path), "oci"))
     registry = registry.rstrip("/")
     pushed = 0
     for name, image in description["images"].items():
