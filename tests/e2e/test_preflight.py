@@ -18,7 +18,11 @@ SEED_PLAY = """
   roles:
     - p2p.dragonfly.seed_peer
 """
-COMMON = {"dragonfly_advertise_ip": "127.0.0.1", "dragonfly_seed_peer_manager_address": "127.0.0.1:65003"}
+# A compose project prefix of their own: the stacks of the other gates (molecule) come and go meanwhile, and the
+# "nothing changed" checks count the containers of these projects.
+PREFIX = "p2p-preflight"
+COMMON = {"dragonfly_advertise_ip": "127.0.0.1", "dragonfly_seed_peer_manager_address": "127.0.0.1:65003",
+          "dragonfly_compose_project_prefix": PREFIX}
 
 
 def assert_nothing_changed(base_dir, project, containers_before):
@@ -26,8 +30,8 @@ def assert_nothing_changed(base_dir, project, containers_before):
     assert docker_containers("com.docker.compose.project=" + project) == containers_before
 
 
-MANAGER = (MANAGER_PLAY, "dragonfly-manager")
-SEED = (SEED_PLAY, "dragonfly-seed-peer")
+MANAGER = (MANAGER_PLAY, PREFIX + "-manager")
+SEED = (SEED_PLAY, PREFIX + "-seed-peer")
 
 
 @pytest.mark.parametrize("role, bad, message", [
@@ -35,6 +39,7 @@ SEED = (SEED_PLAY, "dragonfly-seed-peer")
     (MANAGER, {"dragonfly_manager_image": "docker.io/dragonflyoss/manager", "dragonfly_manager_image_tag": "",
                "dragonfly_release_set": "9.9.9"}, "dragonfly_release_set must be one of: 2.5.0, 2.5.1"),
     (MANAGER, {"dragonfly_manager_admin_password": "short"}, "8-20 characters"),
+    (MANAGER, {"dragonfly_compose_project_prefix": "Staging Cluster"}, "is not a valid compose project name"),
     (MANAGER, {"dragonfly_manager_database_bundled": False}, "needs dragonfly_manager_database_host"),
     (SEED, {"dragonfly_seed_peer_type": "weak"}, "only `super` seed peers receive preheats"),
     (SEED, {"dragonfly_seed_peer_extra_config": {"seedPeer": {"type": "strong"}}}, "only `super` seed peers receive preheats"),
@@ -63,20 +68,20 @@ def test_old_compose_plugin_is_refused(playbook_runner, tmp_path):
     docker.write_text('#!/bin/sh\nif [ "$1 $2" = "compose version" ]; then echo 2.17.0; exit 0; fi\nexec %s "$@"\n' % real_docker)
     docker.chmod(docker.stat().st_mode | stat.S_IEXEC)
     base = str(tmp_path / "base")
-    before = docker_containers("com.docker.compose.project=dragonfly-manager")
+    before = docker_containers("com.docker.compose.project=%s-manager" % PREFIX)
     rc, out = playbook_runner(MANAGER_PLAY, extra_vars=dict(COMMON, dragonfly_base_dir=base),
                               env={"PATH": "%s:%s" % (fake_bin, os.environ["PATH"])})
     assert rc != 0, out
     assert "docker compose v2 plugin 2.18.0 or newer is required" in out and "found: 2.17.0" in out, out
-    assert_nothing_changed(base, "dragonfly-manager", before)
+    assert_nothing_changed(base, PREFIX + "-manager", before)
 
 
 def test_valid_input_passes_preflight_and_check_mode_changes_nothing(playbook_runner, tmp_path):
     # The contrast to the refusals above: valid input passes every check, and check mode predicts
     # changes without making any.
     base = str(tmp_path / "base")
-    before = docker_containers("com.docker.compose.project=dragonfly-seed-peer")
+    before = docker_containers("com.docker.compose.project=%s-seed-peer" % PREFIX)
     rc, out = playbook_runner(SEED_PLAY, extra_vars=dict(COMMON, dragonfly_base_dir=base), check=True)
     assert rc == 0, out
     assert "changed=0" not in out, out
-    assert_nothing_changed(base, "dragonfly-seed-peer", before)
+    assert_nothing_changed(base, PREFIX + "-seed-peer", before)
