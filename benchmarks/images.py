@@ -14,4 +14,3 @@ def client_builds():
                                capture_output=True, text=True, check=False).stdout.strip()
         builds.append('%s opt-level %s' % (tag, level) if level and level != '<no value>' else tag + ' official')
     return ', '.join(builds) or 'none'
-

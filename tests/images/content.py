@@ -12,6 +12,7 @@ what they say), image configs and manifests, and a manifest list (OCI index) for
 ROOT/<key>/content.json describes everything (digests, sizes, media types) and is the ground truth the
 tests compare the seed peers' cache with. Standard library only.
 """
+import fcntl
 import hashlib
 import json
 import os
@@ -156,9 +157,16 @@ def content_key():
 
 
 def generate(parent):
-    """Write the content below parent/<key>/ unless it is there; returns the path of its content.json."""
+    """Write the content below parent/<key>/ unless it is there; returns the path of its content.json.
+    Gates running at the same time may ask at once: the first writes, the others wait for it."""
     root = os.path.join(parent, content_key())
     os.makedirs(root, exist_ok=True)
+    with open(os.path.join(root, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _generate(root)
+
+
+def _generate(root):
     description_path = os.path.join(root, "content.json")
     if os.path.exists(description_path):
         with open(description_path) as handle:

@@ -103,9 +103,9 @@ def published_port(env, service, port):
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    subprocess.run(["python3", os.path.join(REPO, "tests/images/content.py"), "generate",
-                    os.path.join(CACHE, "content")], check=True, capture_output=True)
-    with open(os.path.join(CACHE, "content/content.json")) as handle:
+    description = subprocess.run(["python3", os.path.join(REPO, "tests/images/content.py"), "generate",
+                                  os.path.join(CACHE, "content")], check=True, capture_output=True, text=True)
+    with open(description.stdout.strip()) as handle:
         content = json.load(handle)
     workdir = str(tmp_path_factory.mktemp("smoke"))
     versions = release_set(RELEASE_SET)
