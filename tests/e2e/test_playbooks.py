@@ -1,7 +1,8 @@
 """The playbooks end to end, against the real stack: the AWX way (ansible-runner), lifecycle, upgrade.
 
-One all-in-one deployment (molecule default inventory) and the test origin serve the whole module; the
-tests run in file order: preheat/verify through ansible-runner, then remove + redeploy, then upgrade.
+The shared stack of tests/e2e (conftest.py `lab`) serves the module, which runs last (it removes and redeploys
+the stack) and preheats content no other module touches; the tests run in file order: preheat/verify through
+ansible-runner, then remove + redeploy, then upgrade.
 """
 import glob
 import json
@@ -15,15 +16,14 @@ import ansible_runner
 import pytest
 import yaml
 
-from conftest import BASE, GATEWAY, MOLECULE_INVENTORY as INVENTORY, REPO, deployed_stack, molecule_playbook as playbook, sha256_of
+from conftest import BASE, GATEWAY, MANAGER_PORT, PREFIX, REGISTRY, REPO, e2e_playbook as playbook, inventories, sha256_of
 
 CACHE_DIR = BASE + "/seed-peer/cache"
 TOKEN_FILE = BASE + "/manager/secrets/token"
-MANAGER_URL = "http://%s:8080" % GATEWAY
-REGISTRY = GATEWAY + ":15000"
+MANAGER_URL = "http://%s:%d" % (GATEWAY, MANAGER_PORT)
 FILES = "http://%s:18081" % GATEWAY
-COLLECTIONS = os.path.join(os.environ.get("P2P_DRAGONFLY_CACHE", "/var/cache/p2p-dragonfly"), "collections")
-SMALL_IMAGE = "p2p-test/small:1.0"
+COLLECTIONS = os.environ["P2P_DRAGONFLY_COLLECTIONS"]  # this checkout's collections tree (scripts/lib.sh)
+SMALL_IMAGE = "p2p-test/lifecycle:1.0"  # preheated by this module only
 CONTENT_VARS = {"dragonfly_preheat_images": "%s/%s" % (REGISTRY, SMALL_IMAGE),
                 "dragonfly_preheat_files": FILES + "/hello.txt",
                 "dragonfly_preheat_insecure_registry": "true"}
@@ -61,14 +61,17 @@ def small_image_digests(content):
 
 
 def running_images():
-    out = subprocess.run(["docker", "ps", "--format", "{{.Image}}"], capture_output=True, text=True, check=True).stdout
-    return sorted(image for image in out.split() if image.startswith("dragonflyoss/"))
+    """The Dragonfly images running in the shared stack's compose projects (other gates' stacks run beside it)."""
+    out = subprocess.run(["docker", "ps", "--format", '{{.Label "com.docker.compose.project"}} {{.Image}}'],
+                         capture_output=True, text=True, check=True).stdout
+    rows = [line.split() for line in out.splitlines() if len(line.split()) == 2]
+    return sorted(image for project, image in rows
+                  if project.startswith(PREFIX + "-") and image.startswith("dragonflyoss/"))
 
 
 @pytest.fixture(scope="module")
-def stack():
-    with deployed_stack("p2p-df-playbooks-origin") as content:
-        yield content
+def stack(lab):
+    return lab["content"]
 
 
 def survey_answers(survey, answers):
@@ -88,7 +91,8 @@ def run_like_awx(tmp_path, name, extravars, secret):
     data = tmp_path / ("runner-%s-%d" % (name, len(list(tmp_path.iterdir()))))
     shutil.copytree(os.path.join(REPO, "examples/awx-project"), data / "project")
     (data / "inventory").mkdir(parents=True)
-    shutil.copy(INVENTORY, data / "inventory" / "hosts.yml")
+    for index, inventory in enumerate(inventories()):
+        shutil.copy(inventory, data / "inventory" / ("%d-%s" % (index, os.path.basename(inventory))))
     (data / "env").mkdir()
     (data / "env" / "extravars").write_text(yaml.safe_dump(extravars))
     (data / "env" / "envvars").write_text(yaml.safe_dump({
@@ -129,7 +133,8 @@ def test_preheat_and_verify_the_awx_way(stack, tmp_path):
 
 
 def test_verify_fails_and_names_what_is_missing(stack):
-    missing = {"dragonfly_preheat_images": "%s/p2p-test/large:1.0" % REGISTRY, "dragonfly_preheat_insecure_registry": "true"}
+    missing = {"dragonfly_preheat_images": "%s/p2p-test/never-preheated:1.0" % REGISTRY,
+               "dragonfly_preheat_insecure_registry": "true"}
     rc, out = playbook("playbooks/verify.yml", missing)
     assert rc != 0
     assert "MISS localhost-seed-peer" in out and "file absent" in out

@@ -1,6 +1,6 @@
 """Preheat and cache assertion end to end, against the real stack the roles deploy.
 
-The all-in-one topology of the molecule default scenario is deployed with playbooks/site.yml; a
+The shared stack of tests/e2e (conftest.py `lab`: playbooks/site.yml on tests/e2e/inventory.yml); a
 registry and a file server (test fixtures) publish the test content on the lab network's gateway.
 Every claim of the modules is checked against the seed peer's cache directory on the host.
 """
@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from conftest import BASE, GATEWAY, deployed_stack, run_tasks, sha256_of
+from conftest import BASE, GATEWAY, MANAGER_PORT, run_tasks, sha256_of
 
 CACHE_DIR = BASE + "/seed-peer/cache"
 REGISTRY = GATEWAY + ":15000"
@@ -24,7 +24,7 @@ PLATFORM = "linux/arm64/v8"  # not the manager's own platform: the module must a
 def api(method, path, body=None):
     with open(BASE + "/manager/secrets/token") as handle:
         token = handle.read().strip()
-    request = urllib.request.Request("http://127.0.0.1:8080" + path, method=method,
+    request = urllib.request.Request("http://127.0.0.1:%d%s" % (MANAGER_PORT, path), method=method,
                                      data=json.dumps(body).encode() if body is not None else None,
                                      headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
@@ -44,9 +44,9 @@ def preheat_job_count():
 
 
 @pytest.fixture(scope="module")
-def stack():
-    with deployed_stack("p2p-df-e2e-origin") as content:
-        yield content
+def stack(lab):
+    """The shared stack's test content (this module preheats multilayer:1.0 for arm64, medium.bin, large.bin)."""
+    return lab["content"]
 
 
 IMAGE_TASK = """
