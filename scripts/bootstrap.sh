@@ -124,10 +124,24 @@ check_toolchains() {
     log "Go: $gov; Rust: $(rustc --version 2>/dev/null || echo missing)"
 }
 
-install_debian_packages
-start_docker_engine
-check_toolchains
-install_compose_plugin
-create_venv
-install_ansible_test_pip_standin
+# scripts/test.sh runs the compose plugin build (only its stack gates need it) beside the image build:
+#   bootstrap.sh --without compose      everything else
+#   bootstrap.sh --only compose         the plugin alone (after the rest)
+case "${1:-}" in
+    --only)
+        [ "${2:-}" = compose ] || die "usage: bootstrap.sh [--without compose | --only compose]"
+        check_toolchains
+        install_compose_plugin
+        ;;
+    --without | "")
+        [ -z "${1:-}" ] || [ "${2:-}" = compose ] || die "usage: bootstrap.sh [--without compose | --only compose]"
+        install_debian_packages
+        start_docker_engine
+        check_toolchains
+        [ -n "${1:-}" ] || install_compose_plugin
+        create_venv
+        install_ansible_test_pip_standin
+        ;;
+    *) die "usage: bootstrap.sh [--without compose | --only compose]" ;;
+esac
 log "bootstrap complete"
