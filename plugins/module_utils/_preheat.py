@@ -61,6 +61,7 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._image_reference imp
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import (
     FILTERED_QUERY_PARAMS_SEPARATOR,
     normalize_url,
+    parse_client_version,
     task_id as compute_task_id,
 )
 
@@ -204,6 +205,15 @@ def check_ips(ips):
             raise PreheatError(f'ips: {ip!r} is not an IP address: give the IPs the peers advertise (host.ip of dfdaemon)')
 
 
+def check_client_version(client_version):
+    if client_version is None:
+        return
+    try:
+        parse_client_version(client_version)
+    except ValueError as exc:
+        raise PreheatError(f'client_version: {exc}; give the client release of the seed peers, for example 1.5.10')
+
+
 def check_selection(scope, ips, count, percentage):
     """Validate scope/ips/count/percentage like the manager, with the reason when refused."""
     given = [name for name, value in (('ips', ips), ('count', count), ('percentage', percentage)) if value]
@@ -226,10 +236,10 @@ def filtered_query_params_text(names):
 
 # --- expected tasks ------------------------------------------------------------------------------
 
-def expected_tasks(entries, tag=None, application=None, filtered_query_params=None, piece_length=None):
+def expected_tasks(entries, tag=None, application=None, filtered_query_params=None, piece_length=None, client_version=None):
     """``entries``: ``(url, digest or None)``; returns ``[{url, task_id[, digest]}]`` without repeats.
 
-    The task ID is the one the seed peer computes (see the module docstring).
+    The task ID is the one the seed peer of ``client_version`` computes (see the module docstring).
     """
     filters = filtered_query_params_text(filtered_query_params)
     tasks, seen = [], set()
@@ -238,7 +248,7 @@ def expected_tasks(entries, tag=None, application=None, filtered_query_params=No
             continue
         seen.add(url)
         task_id_value = compute_task_id(url, piece_length=piece_length, tag=tag, application=application,
-                                        filtered_query_params=filters)
+                                        filtered_query_params=filters, client_version=client_version)
         task = dict(url=url, task_id=task_id_value)
         if digest:
             task['digest'] = digest

@@ -6,21 +6,27 @@
 """Dragonfly task IDs, computed exactly like the Rust client (dfdaemon / seed peers) does.
 
 Source of truth: crate dragonfly-client-util, ``src/id_generator/mod.rs``,
-``IDGenerator::task_id`` (identical in client v1.4.0 and v1.5.1). For a URL based task the
-client hashes, without separators::
+``IDGenerator::task_id``. For a URL based task the client hashes, without separators::
 
-    sha256(normalized_url + tag + application + revision + str(piece_length) + "STANDARD")
+    sha256(canonical_url + tag + application + revision + str(piece_length) + "STANDARD")
 
-where an absent (or empty) tag/application/revision adds nothing, ``piece_length`` is added
-whenever it is set (``0`` included), and ``normalized_url`` is ``url::Url::parse(url)`` with the
-filtered query parameters removed (see ``normalize_url``). The task ID names the cache file on
-the peer: ``<storage dir>/content/tasks/<id[:3]>/<id>`` (crate dragonfly-client-storage,
-``content_linux.rs`` ``Content::get_task_path``).
+where an absent (or empty) tag/application/revision adds nothing and ``piece_length`` is added
+whenever it is set (``0`` included). ``canonical_url`` depends on the client release:
 
-Filtered query parameters: ``IDGenerator::task_id`` uses exactly the list it is given (an empty
-list filters nothing; names are compared case-sensitively). The defaults are applied by the
-callers: dfget/dfctl/the proxy when no list is given
-(``dragonfly-client-util/src/http/query_params.rs``) and the manager when a job's
+* up to v1.5.2 (unchanged from v1.4.0 to v1.5.2): ``url::Url::parse(url)`` with the filtered query
+  parameters removed, the rest re-encoded in order (``normalize_url``);
+* since v1.5.3 (``src/url/mod.rs`` ``filter_query_params``, "identical to the scheduler"): the URL
+  verbatim when the filter list is empty, otherwise parsed, the filtered parameters (and segments
+  holding ``;``) removed, the rest sorted by name and escaped like Go's ``url.QueryEscape``
+  (``canonical_url``).
+
+Registry blob URLs without a query (what image preheats use) give the same ID under both. The task
+ID names the cache file on the peer: ``<storage dir>/content/tasks/<id[:3]>/<id>`` (crate
+dragonfly-client-storage, ``content_linux.rs`` ``Content::get_task_path``, unchanged to v1.5.10).
+
+Filtered query parameters: ``IDGenerator::task_id`` uses exactly the list it is given (names are
+compared case-sensitively). The defaults are applied by the callers: dfget/dfctl/the proxy when no
+list is given (``dragonfly-client-util/src/http/query_params.rs``) and the manager when a job's
 ``filtered_query_params`` string is empty (Go ``manager/service/job.go`` ``CreatePreheatJob``
 uses ``pkg/net/http.RawDefaultFilteredQueryParams``; the string is ``&`` separated and split
 with ``pkg/idgen.ParseFilteredQueryParams``). Here ``None`` and ``""`` mean the default list and
@@ -115,6 +121,11 @@ _BLOB_URL_RE = re.compile(r'^(.*)://(.*)/v2/(.*)/blobs/([^?]+)(?:\?.*)?\Z')
 _BLOB_DIGEST_LENGTHS = {'crc32': 10, 'sha256': 64, 'sha512': 128}
 
 _READ_CHUNK_SIZE = 64 * 1024
+
+# The first client release whose canonical URL sorts the query like the scheduler (upstream PR #2014).
+SORTED_QUERY_SINCE = (1, 5, 3)
+# Bytes Go's url.QueryEscape (and client v1.5.3+ query_escape) leave as they are.
+_GO_QUERY_UNRESERVED = frozenset(b'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~')
 
 
 def _percent_encode(text, encode_set):
@@ -548,6 +559,68 @@ def normalize_url(url, filtered_query_params=None):
     return normalized
 
 
+def _go_query_escape(text):
+    escaped = []
+    for byte in text.encode('utf-8'):
+        if byte in _GO_QUERY_UNRESERVED:
+            escaped.append(chr(byte))
+        elif byte == 0x20:
+            escaped.append('+')
+        else:
+            escaped.append('%%%02X' % byte)
+    return ''.join(escaped)
+
+
+def _has_empty_path(url):
+    # src/url/mod.rs has_empty_path: the authority split like Go's url.Parse (the url crate would add "/").
+    scheme, separator, rest = url.partition('://')
+    if not separator:
+        return False
+    return '/' not in re.split('[?#]', rest, maxsplit=1)[0]
+
+
+def canonical_url(url, filtered_query_params=None, client_version=None):
+    """Return the exact string the client of ``client_version`` hashes for ``url``.
+
+    ``client_version`` ``None`` means the newest rules. Before v1.5.3 this is ``normalize_url``.
+    Since v1.5.3 (``filter_query_params``): with an empty filter list the URL as given; otherwise
+    the URL as ``Url::parse`` serialises it, the query split on ``&``, segments holding ``;``
+    dropped, filtered names dropped, the pairs sorted by name (a name's values keep their order)
+    and escaped like Go's ``url.QueryEscape``, the query dropped when nothing is left, and the
+    path ``/`` left out only when the URL had no path.
+    """
+    version = parse_client_version(client_version) if client_version is not None else None
+    if version is not None and version < SORTED_QUERY_SINCE:
+        return normalize_url(url, filtered_query_params)
+    filtered_names = frozenset(parse_filtered_query_params(filtered_query_params))
+    if not isinstance(url, str):
+        raise ValueError('URL must be a string, got %r' % (url,))
+    if not filtered_names:
+        return url
+    text = _TAB_OR_NEWLINE_RE.sub('', url.strip(_C0_CONTROL_OR_SPACE))
+    before_fragment, hash_sign, fragment = text.partition('#')
+    before_query, question_mark, query = before_fragment.partition('?')
+    # normalize_url without a query: the url crate's serialisation, minus a path of just "/".
+    base = normalize_url(before_query, [])
+    if '/' not in base.partition('://')[2] and not _has_empty_path(url):
+        base += '/'
+    pairs = []
+    for segment in query.split('&') if question_mark else ():
+        if not segment or ';' in segment:
+            continue
+        name, dummy, value = segment.partition('=')
+        name = _form_decode(name)
+        if name not in filtered_names:
+            pairs.append((name, _form_decode(value)))
+    pairs.sort(key=lambda pair: pair[0].encode('utf-8'))
+    canonical = base
+    if pairs:
+        canonical += '?' + '&'.join('%s=%s' % (_go_query_escape(name), _go_query_escape(value)) for name, value in pairs)
+    if hash_sign:
+        canonical += '#' + _percent_encode(fragment, _FRAGMENT_SET)
+    return canonical
+
+
 def _optional_text(value, name):
     if value is None:
         return ''
@@ -556,7 +629,7 @@ def _optional_text(value, name):
     return value
 
 
-def _parse_client_version(client_version):
+def parse_client_version(client_version):
     match = re.match(r'^v?(\d+)\.(\d+)\.(\d+)', str(client_version).strip())
     if not match:
         raise ValueError('client_version must look like "1.4.0" or "v1.4.0", got %r' % (client_version,))
@@ -568,9 +641,10 @@ def task_id(url, piece_length=None, tag=None, application=None, filtered_query_p
 
     ``filtered_query_params``: see ``parse_filtered_query_params`` (``None`` = the default list).
     ``revision`` is only set by the client for Hugging Face / ModelScope downloads.
-    ``client_version`` selects older hashing rules: before v0.2.28 there was no "STANDARD"
-    suffix, v1.2.12 to v1.2.14 hashed the revision after the piece length, and no revision
-    existed before v1.2.12. ``None`` means the current rules (v1.2.15 and later).
+    ``client_version`` selects the rules of that client release: before v0.2.28 there was no
+    "STANDARD" suffix, v1.2.12 to v1.2.14 hashed the revision after the piece length, no revision
+    existed before v1.2.12, and the canonical URL changed in v1.5.3 (``canonical_url``). ``None``
+    means the newest rules.
     """
     if piece_length is not None:
         if isinstance(piece_length, bool) or not isinstance(piece_length, int) or not 0 <= piece_length < 2 ** 64:
@@ -582,13 +656,13 @@ def task_id(url, piece_length=None, tag=None, application=None, filtered_query_p
     application = _optional_text(application, 'application')
     revision = _optional_text(revision, 'revision')
 
-    version = _parse_client_version(client_version) if client_version is not None else None
+    version = parse_client_version(client_version) if client_version is not None else None
     if version is not None and version < (0, 2, 13):
         raise ValueError('task IDs of clients older than v0.2.13 are not supported')
     if revision and version is not None and version < (1, 2, 12):
         raise ValueError('clients older than v1.2.12 do not hash a revision')
 
-    parts = [normalize_url(url, filtered_query_params), tag, application]
+    parts = [canonical_url(url, filtered_query_params, client_version), tag, application]
     if version is not None and (1, 2, 12) <= version < (1, 2, 15):
         parts.extend([piece_length_text, revision])
     else:

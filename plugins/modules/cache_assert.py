@@ -119,6 +119,15 @@ options:
     type: list
     elements: str
     default: []
+  client_version:
+    description:
+      - Release of the Dragonfly client (dfdaemon) on the seed peers, for example V(1.5.10) or V(v1.4.0). It decides how the
+        task IDs of O(files) and O(blobs) are computed. Clients v1.5.3 and later sort the query parameters of a URL and
+        escape them like Go, and hash a URL as given when O(filtered_query_params) is empty; earlier clients keep the
+        order. Registry blob URLs without a query, what image preheats create, get the same task ID from both.
+      - If not set, the rules of the newest clients (v1.5.3 and later). The roles and playbooks of this collection set it
+        from the release set.
+    type: str
   piece_length:
     description:
       - The piece length given when the tasks were created, if any; part of the task ID.
@@ -338,7 +347,8 @@ def _task_id(url, params, explicit, label):
     try:
         return compute_task_id(url, piece_length=params['piece_length'], tag=params['tag'],
                                application=params['application'],
-                               filtered_query_params='&'.join(params['filtered_query_params'] or []))
+                               filtered_query_params='&'.join(params['filtered_query_params'] or []),
+                               client_version=params['client_version'])
     except ValueError as exc:
         raise InputError(f'{label}: cannot compute the task ID of {url!r}: {exc}')
 
@@ -424,6 +434,7 @@ def main():
             application=dict(type='str', default=''),
             filtered_query_params=dict(type='list', elements='str', default=[]),
             piece_length=dict(type='int'),
+            client_version=dict(type='str'),
             mode=dict(type='str', default=MODE_FULL, choices=[MODE_FULL, MODE_QUICK]),
             layout=dict(type='str', default=LAYOUT_RUST, choices=[LAYOUT_RUST, LAYOUT_LEGACY_GO]),
             container=dict(type='str'),

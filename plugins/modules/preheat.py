@@ -195,6 +195,16 @@ options:
     type: list
     elements: str
     default: []
+  client_version:
+    description:
+      - Release of the Dragonfly client (dfdaemon) on the seed peers, for example V(1.5.10) or V(v1.4.0). It decides how
+        the task IDs in RV(expected_tasks), and so the cache files the module looks for, are computed. Clients v1.5.3
+        and later sort the query parameters of a URL and escape them like Go, and hash a URL as given when
+        O(filtered_query_params) is empty; earlier clients keep the order. Registry blob URLs without a query, what
+        image preheats create, get the same task ID from both.
+      - If not set, the rules of the newest clients (v1.5.3 and later). The roles and playbooks of this collection set it
+        from the release set.
+    type: str
   piece_length:
     description:
       - Piece length in bytes, 4194304 (4 MiB) to 67108864 (64 MiB). It is part of the task ID, so pulls must use the same.
@@ -628,6 +638,7 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
     Registry,
     Requirement,
     TrackedJob,
+    check_client_version,
     check_http_url,
     check_jobs_access,
     check_piece_length,
@@ -697,6 +708,7 @@ def validate(module):
                 raise PreheatError(f'{option} only applies to type=image; for files pass credentials in option headers')
         target, platform = None, None
 
+    check_client_version(params['client_version'])
     check_selection(params['scope'], params['ips'], params['count'], params['percentage'])
     check_piece_length(params['piece_length'])
     check_range('concurrent_task_count', params['concurrent_task_count'], _preheat.CONCURRENT_TASK_COUNT_RANGE)
@@ -981,7 +993,8 @@ def run(module, started, state):
     else:
         entries = [(url, None) for url in params['urls']]
     tasks = expected_tasks(entries, tag=params['tag'], application=params['application'],
-                           filtered_query_params=params['filtered_query_params'], piece_length=params['piece_length'])
+                           filtered_query_params=params['filtered_query_params'], piece_length=params['piece_length'],
+                           client_version=params['client_version'])
     result['expected_tasks'] = tasks
     requirement = Requirement(params['scope'], params['ips'], params['count'], params['percentage'],
                               params['scheduler_cluster_ids'])
@@ -1108,6 +1121,7 @@ def main():
         application=dict(type='str', default=''),
         filtered_query_params=dict(type='list', elements='str', default=[]),
         piece_length=dict(type='int'),
+        client_version=dict(type='str'),
         concurrent_task_count=dict(type='int'),
         concurrent_peer_count=dict(type='int'),
         preheat_timeout=dict(type='int'),

@@ -70,6 +70,16 @@ def test_expected_tasks_filters():
     assert custom == task_id('https://files.example.com/a?Expires=1', filtered_query_params=[])
 
 
+def test_expected_tasks_follow_the_client_version():
+    # A file URL whose query clients v1.5.3+ sort: the seed peer's ID, so its cache file, depends on its release.
+    url = 'https://files.example.com/a?z=1&b=2'
+    newer = expected_tasks([(url, None)], client_version='1.5.10')[0]['task_id']
+    older = expected_tasks([(url, None)], client_version='1.4.0')[0]['task_id']
+    assert newer == expected_tasks([(url, None)])[0]['task_id'] == task_id('https://files.example.com/a?b=2&z=1',
+                                                                          filtered_query_params=['none'])
+    assert older == task_id(url, client_version='1.4.0') != newer
+
+
 def test_parse_challenge():
     scheme, params = parse_challenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",'
                                      'scope="repository:library/alpine:pull"')

@@ -775,6 +775,7 @@ def test_registry_unreachable(world, run_module):
     (dict(scheduler_cluster_ids=[]), 'scheduler_cluster_ids must name at least one'),
     (dict(type='image'), 'urls is for type=file'),
     (dict(registry_username='x'), 'registry_username only applies to type=image'),
+    (dict(client_version='latest'), 'client_version: client_version must look like "1.4.0"'),
 ])
 def test_bad_file_input(world, run_module, extra, expected):
     result = run(run_module, file_args(**extra))
