@@ -106,6 +106,21 @@ def test_files_with_task_options(cache, run_module):
     assert result.failed and 'different task ID inputs' in result.output['msg']
 
 
+def test_files_follow_the_client_version(cache, run_module):
+    # A query clients v1.5.3+ sort: the file a v1.4.0 seed peer wrote is found only with that client_version.
+    url = 'http://files.test/model.bin?z=1&b=2'
+    data = b'model weights'
+    put(cache, url, data, client_version='1.4.0')
+
+    args = dict(cache_dir=cache, client_version='v1.4.0', files=[dict(url=url, sha256=sha(data), size=len(data))])
+    result = run_module(cache_assert.main, args)
+    assert not result.failed, result.output
+
+    del args['client_version']
+    result = run_module(cache_assert.main, args)
+    assert result.failed and 'file absent' in result.output['msg'], result.output
+
+
 def test_wrong_cache_dir(tmp_path, run_module):
     empty = tmp_path / 'not-the-mount'
     empty.mkdir()
