@@ -199,7 +199,7 @@ def preheat(env, root, application):
     return time.monotonic() - started
 
 
-def deploy(env, peer_inventory):
+def deploy(env, peer_inventory, release_set=None):
     with open(content_description()) as handle:
         content = json.load(handle)
     origin_env = dict(os.environ, ORIGIN_IP=GATEWAY, ORIGIN_FILES_DIR=content['files_dir'])
@@ -207,7 +207,8 @@ def deploy(env, peer_inventory):
     playbook(env, 'extensions/molecule/default/destroy.yml', peer_inventory)
     run(['docker', 'compose', '-f', ORIGIN_FILE, '-p', ORIGIN_PROJECT, 'up', '-d', '--wait'], env=origin_env)
     run(['python3', os.path.join(REPO, 'tests/images/content.py'), 'push', CONTENT, 'http://127.0.0.1:15000'])
-    playbook(env, 'playbooks/site.yml', peer_inventory)
+    playbook(env, 'playbooks/site.yml', peer_inventory,
+             extra={'dragonfly_release_set': release_set} if release_set else None)
     return content, origin_env
 
 
@@ -232,6 +233,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', 1)[0])
     parser.add_argument('--runs', type=int, default=3)
     parser.add_argument('--keep', action='store_true', help='leave the stack, origin and peer running')
+    parser.add_argument('--release-set', help='the release set to deploy (default: the roles\' default)')
     parser.add_argument('--deployed', action='store_true',
                         help='use what an earlier --keep run left running instead of deploying')
     args = parser.parse_args()
@@ -250,7 +252,7 @@ def main():
             content = json.load(handle)
         origin_env = dict(os.environ, ORIGIN_IP=GATEWAY, ORIGIN_FILES_DIR=content['files_dir'])
     else:
-        content, origin_env = deploy(env, peer_inventory)
+        content, origin_env = deploy(env, peer_inventory, args.release_set)
         print('deployed stack, peer and origin in %.0f s' % (time.monotonic() - started))
     try:
         blobs = content['images'][IMAGE]['platforms']['linux/amd64']['blobs']

@@ -40,6 +40,12 @@ run_logged() {
     log "$name: done in $((SECONDS - start)) s"
 }
 
+# The release set the roles deploy by default (roles/common/defaults/main.yml): what the suite and the main
+# job build and run unless P2P_DRAGONFLY_RELEASE_SETS names others.
+default_release_set() {
+    sed -n 's/^dragonfly_release_set: "\(.*\)"$/\1/p' "$REPO_ROOT/roles/common/defaults/main.yml"
+}
+
 go_env() {
     export GOMODCACHE="$P2P_DRAGONFLY_CACHE/go/mod"
     export GOCACHE="$P2P_DRAGONFLY_CACHE/go/build"

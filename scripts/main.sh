@@ -47,7 +47,7 @@ fi
 extra=(-e "dragonfly_advertise_ip=$ADVERTISE_IP")
 if [ "$images" = local ]; then
     log "offline: building the pinned images locally (cached after the first run)"
-    bash tests/images/build.sh "${P2P_DRAGONFLY_RELEASE_SETS:-2.5.0}"
+    bash tests/images/build.sh ${P2P_DRAGONFLY_RELEASE_SETS:-$(default_release_set)}
     extra+=(-e dragonfly_manager_database_image=localhost/p2p-dragonfly/mariadb:10.11
             -e dragonfly_redis_image=localhost/p2p-dragonfly/redis:7.0)
 else

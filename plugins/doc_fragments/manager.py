@@ -62,7 +62,8 @@ options:
   jwt:
     description:
       - A session token (JWT) of a manager user with the C(root) role, for example
-        RV(p2p.dragonfly.user_password#module:jwt). Used instead of signing in, which saves seconds on Dragonfly manager v2.5.0.
+        RV(p2p.dragonfly.user_password#module:jwt). Used instead of signing in, which saves seconds on Dragonfly managers
+        v2.5.0 and v2.5.1.
       - Preferred over O(admin_password) when both are set. If the manager refuses the session, the module signs in with
         O(admin_user) and O(admin_password) when set, and fails otherwise.
     type: str

@@ -6,7 +6,8 @@
 """The one HTTP client of this collection for the Dragonfly manager REST API.
 
 Behaviour checked against d7y.io/dragonfly/v2 v2.5.0 (``manager/router/router.go``,
-``manager/handlers``, ``manager/middlewares``, ``manager/types``, ``manager/service``):
+``manager/handlers``, ``manager/middlewares``, ``manager/types``, ``manager/service``); v2.5.1 changes none of it
+(its manager diff: RBAC subject formatting, a Postgres sequence, ``server.cacheDir`` gone):
 
 * ``POST /api/v1/users/signin`` (gin-jwt ``LoginHandler``) answers ``{"token", "expire"}``; a wrong
   name or password *and* a body that fails validation (name 3-10, password 8-20 characters,
@@ -558,7 +559,7 @@ class ManagerClient(object):
     def _password_request(self, path, body, hints):
         """POST a password check (sign-in, reset) and retry refusals that a stale user row may have caused.
 
-        Dragonfly manager v2.5.0 caches gorm query results for 30 s as JSON (manager/database/cacher.go,
+        Dragonfly manager v2.5.0 (v2.5.1 alike) caches gorm query results for 30 s as JSON (manager/database/cacher.go,
         go-gorm/caches), and models.User.EncryptedPassword is ``json:"-"`` (manager/models/user.go): a user
         row served from that cache has no password hash, so service.SignIn and ResetPassword
         (manager/service/user.go, ``First`` then bcrypt) refuse even the right password whenever the same

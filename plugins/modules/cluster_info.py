@@ -70,7 +70,7 @@ options:
 notes:
   - The manager reports what its database holds. A scheduler is V(active) while it keeps its connection to the manager;
     a peer row is V(active) once a synchronisation found it.
-  - The manager serves repeated identical reads from a cache for up to 30 seconds (Dragonfly manager v2.5.0), so a change
+  - The manager serves repeated identical reads from a cache for up to 30 seconds (Dragonfly manager v2.5.0 and v2.5.1), so a change
     may show a few seconds late; poll with C(until), as in the examples.
 
 seealso:

@@ -21,8 +21,8 @@ description:
     O(previous_passwords) in turn and changes the password with the first one that works, then signs in with O(password).
   - Returns the session token (JWT) of that sign-in as RV(jwt), which M(p2p.dragonfly.personal_access_token) and
     M(p2p.dragonfly.cluster_info) take as O(p2p.dragonfly.cluster_info#module:jwt) instead of signing in again.
-  - Dragonfly manager v2.5.0 refuses even the right password for a few seconds after the same user signed in or was read
-    (its query cache drops the password hash). The module retries a refused password for about 7 seconds before it
+  - Dragonfly managers v2.5.0 and v2.5.1 refuse even the right password for a few seconds after the same user signed in
+    or was read (their query cache drops the password hash). The module retries a refused password for about 7 seconds before it
     counts as wrong, so each wrong password in O(previous_passwords) costs that long.
   - The manager creates the C(root) user with the password V(dragonfly) on its first start; change it before the manager is
     reachable by others.

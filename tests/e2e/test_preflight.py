@@ -37,7 +37,7 @@ SEED = (SEED_PLAY, PREFIX + "-seed-peer")
 @pytest.mark.parametrize("role, bad, message", [
     (MANAGER, {"dragonfly_manager_image_tag": "latest"}, "is not pinned"),
     (MANAGER, {"dragonfly_manager_image": "docker.io/dragonflyoss/manager", "dragonfly_manager_image_tag": "",
-               "dragonfly_release_set": "9.9.9"}, "dragonfly_release_set must be one of: 2.5.0, 2.5.1"),
+               "dragonfly_release_set": "9.9.9"}, "dragonfly_release_set must be one of: 2.5.0, 2.5.1, 2.5.1+1.5.10"),
     (MANAGER, {"dragonfly_manager_admin_password": "short"}, "8-20 characters"),
     (MANAGER, {"dragonfly_compose_project_prefix": "Staging Cluster"}, "is not a valid compose project name"),
     (MANAGER, {"dragonfly_manager_database_bundled": False}, "needs dragonfly_manager_database_host"),
@@ -46,7 +46,7 @@ SEED = (SEED_PLAY, PREFIX + "-seed-peer")
     (SEED, {"dragonfly_seed_peer_extra_config": {"storage": {"dir": "/data/cache"}}}, "would live in"),
     (SEED, {"dragonfly_seed_peer_extra_config": {"storage": {"keep": False}}}, "keep required"),
     (SEED, {"dragonfly_seed_peer_image_tag": "latest"}, "is not pinned"),
-    (SEED, {"dragonfly_seed_peer_image": "dragonflyoss/client", "dragonfly_seed_peer_image_tag": "v1.4.0",
+    (SEED, {"dragonfly_seed_peer_image": "dragonflyoss/client", "dragonfly_seed_peer_image_tag": "v1.5.10",
             "dragonfly_seed_peer_cache_min_free_mb": 10 ** 9}, "below the required"),
 ])
 def test_preflight_refuses_and_changes_nothing(playbook_runner, tmp_path, role, bad, message):

@@ -12,13 +12,26 @@ import urllib.request
 
 import pytest
 
-from conftest import BASE, GATEWAY, MANAGER_PORT, run_tasks, sha256_of
+from conftest import BASE, GATEWAY, MANAGER_PORT, REPO, run_tasks, sha256_of
 
 CACHE_DIR = BASE + "/seed-peer/cache"
 REGISTRY = GATEWAY + ":15000"
 FILES = "http://%s:18081" % GATEWAY
 IMAGE = "p2p-test/multilayer:1.0"
 PLATFORM = "linux/arm64/v8"  # not the manager's own platform: the module must ask for it
+# dragonfly-client MIN_PIECE_LENGTH: tasks up to this size skip the scheduler (resource/task.rs should_bypass_scheduler).
+SCHEDULER_BYPASS_MAX_SIZE = 4 * 1024 * 1024
+
+
+def client_bypasses_scheduler():
+    """Whether the default release set's client fetches small tasks without the scheduler (v1.4.2 and later)."""
+    import yaml  # the venv has it
+
+    with open(os.path.join(REPO, "roles/common/defaults/main.yml")) as handle:
+        name = str(yaml.safe_load(handle)["dragonfly_release_set"])
+    with open(os.path.join(REPO, "roles/common/vars/main.yml")) as handle:
+        client = yaml.safe_load(handle)["_dragonfly_release_sets"][name]["client"]
+    return tuple(int(part) for part in client.lstrip("v").split(".")) >= (1, 4, 2)
 
 
 def api(method, path, body=None):
@@ -102,15 +115,22 @@ def test_image_preheat_check_mode_run_rerun_and_disk(stack, tmp_path):
     # Delete the task through upstream's delete_task: the files go, the assertion fails and names
     # them, and a new preheat restores them. (Removing the files by hand is not enough: the seed's
     # metadata still says "finished", so a new preheat ends SUCCESS with nothing on disk.)
-    removed = []
+    # delete_task reaches only the peers the scheduler knows hold a task (scheduler/job/job.go deleteTask);
+    # clients v1.4.2 and later fetch tasks of 4 MiB or less without the scheduler (the manager's preheat sets no
+    # scheduling policy), so those blobs stay.
+    removed, kept = [], []
     for task in tasks["preheat"]["expected_tasks"]:
         api("POST", "/oapi/v1/jobs", {"type": "delete_task", "scheduler_cluster_ids": [1],
                                       "args": {"task_id": task["task_id"]}})
-        removed.append((task["task_id"], os.path.join(CACHE_DIR, "content/tasks", task["task_id"][:3], task["task_id"])))
+        entry = (task["task_id"], os.path.join(CACHE_DIR, "content/tasks", task["task_id"][:3], task["task_id"]))
+        small = blobs[task["url"]]["size"] <= SCHEDULER_BYPASS_MAX_SIZE and client_bypasses_scheduler()
+        (kept if small else removed).append(entry)
+    assert removed, "no blob of %s is larger than 4 MiB: the test proves nothing" % IMAGE
     deadline = time.time() + 180
     while time.time() < deadline and any(os.path.exists(path) for path in dict(removed).values()):
         time.sleep(3)
     assert not any(os.path.exists(path) for path in dict(removed).values()), "delete_task left files behind"
+    assert all(os.path.exists(path) for path in dict(kept).values()), "delete_task removed a blob of 4 MiB or less"
     rc, tasks, out = run_tasks(tmp_path, """
     - name: assert
       p2p.dragonfly.cache_assert:

@@ -5,11 +5,13 @@ The shared stack of tests/e2e has a peer on the same host whose runtime wiring p
 Docker engine running the stack is not touched) at the peer's proxy for the test registry. The witnesses are the origin registry's access
 log, the dfdaemon logs (which piece came from where) and the peer's cache directory.
 
-What the origin sees, from client v1.4.0's source (resource/task.rs download_task_started, backend http.rs stat):
-a peer that starts a task it does not hold probes the origin once for the headers with a GET whose body it drops
-(stat), even when every piece then comes from the seed peer. Piece downloads from the origin carry a Range header
-(206). So "the pull never downloaded from the origin" is: no ranged blob GET after the preheat, every piece
-"from parent", and the peer's copy byte-exact; the contrast image (not preheated) shows the ranged GETs.
+What the origin sees (dragonfly-client resource/task.rs download_started, backend http.rs stat): a peer that
+starts a task it does not hold probes the origin once per blob, even when every piece then comes from the seed
+peer: client v1.4.0 with a GET whose body it drops after the headers, v1.4.2 and later with a GET of
+`Range: bytes=0-0` (206, one byte). Piece downloads from the origin are ranged GETs of whole pieces (206). So "the
+pull never downloaded from the origin" is: no piece download (a 206 of more than one byte) after the preheat, every
+piece "from parent" in the peer's log (written at debug level: the inventory sets the peer's log level), and the
+peer's copy byte-exact; the contrast image (not preheated) shows the piece downloads.
 """
 import json
 import os
@@ -50,6 +52,11 @@ def blob_requests(entries, digests):
             found[digest].append((entry["http.request.method"], int(entry["http.response.status"]),
                                   int(entry.get("http.response.written", 0)), entry.get("http.request.useragent")))
     return found
+
+
+def piece_downloads(requests):
+    """The requests among blob_requests' that downloaded pieces: ranged (206) and more than the probe's byte."""
+    return [request for request in requests if request[1] == 206 and request[2] > 1]
 
 
 def piece_sources(log_file, task_id):
@@ -103,9 +110,9 @@ def assert_served_by_dragonfly(preheated, before, pull_output):
     blobs = {blob["digest"]: blob["task_id"] for blob in preheated["expected_tasks"]}
     requests = blob_requests(registry_requests()[before:], blobs)
     for digest, task_id in blobs.items():
-        downloads = [r for r in requests[digest] if r[1] == 206]
+        downloads = piece_downloads(requests[digest])
         assert not downloads, "origin served %s to the pull: %s\n%s" % (digest, requests[digest], pull_output)
-        # At most dfdaemon's one header probe per blob (a GET it abandons after the headers).
+        # At most dfdaemon's one probe per blob (see the module docstring).
         assert len(requests[digest]) <= 1, requests[digest]
         sources = piece_sources(PEER_LOG, task_id)
         assert sources["parent"] >= 1 and sources["source"] == 0, (digest, sources)
@@ -172,7 +179,7 @@ def test_pull_without_preheat_downloads_from_origin_once(pulls):
     assert pull.returncode == 0, pull.stdout + pull.stderr
     requests = blob_requests(registry_requests()[before:], digests)
     for blob in manifest["blobs"]:
-        ranged = [r for r in requests[blob["digest"]] if r[1] == 206]
+        ranged = piece_downloads(requests[blob["digest"]])
         assert ranged, "no download of %s from the origin: %s" % (blob["digest"], requests[blob["digest"]])
         assert sum(r[2] for r in ranged) == blob["size"], (blob, ranged)
 

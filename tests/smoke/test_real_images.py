@@ -27,14 +27,23 @@ SEED_IP = SUBNET + ".30"
 REGISTRY_HOST = "registry.lab.test:5000"
 IMAGE = "p2p-test/multilayer:1.0"
 PLATFORM = "linux/amd64"
-RELEASE_SET = os.environ.get("SMOKE_RELEASE_SET", "2.5.0")
+
+
+def default_release_set():
+    import yaml  # the venv has it; only the test process needs it
+
+    with open(os.path.join(REPO, "roles/common/defaults/main.yml")) as handle:
+        return str(yaml.safe_load(handle)["dragonfly_release_set"])
 
 
 def release_set(name):
-    import yaml  # the venv has it; only the test process needs it
+    import yaml
 
     with open(os.path.join(REPO, "roles/common/vars/main.yml")) as handle:
         return yaml.safe_load(handle)["_dragonfly_release_sets"][name]
+
+
+RELEASE_SET = os.environ.get("SMOKE_RELEASE_SET") or default_release_set()
 
 
 def write_yaml(path, data):
@@ -72,7 +81,6 @@ def render_configs(workdir, db_password, redis_password):
         "seedPeer": {"enable": True, "type": "super", "clusterID": 1},
         "dynconfig": {"refreshInterval": "10s"},
         "storage": {"dir": "/var/lib/dragonfly/", "keep": True},
-        "console": True,
     })
 
 
