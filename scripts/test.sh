@@ -13,7 +13,7 @@
 #   build      ansible-galaxy collection build, and what the tarball must (not) contain
 #   ee         ansible-builder create from examples/execution-environment.yml (offline, no image build) and what
 #              the build context holds; the galaxy stage re-enacted offline, then builder's own introspection
-#   images     build the real Dragonfly images (default release set; P2P_DRAGONFLY_RELEASE_SETS="2.5.0 2.5.1"
+#   images     build the real Dragonfly images (default release set; P2P_DRAGONFLY_RELEASE_SETS="2.5.0 2.5.1+1.5.10"
 #              for more) and the test fixtures (cached; a second run builds nothing)
 #   smoke      the locally built images run a real stack and a preheat lands on disk
 #   e2e        real ansible-playbook runs against one real stack the modules share (tests/e2e/inventory.yml):
@@ -89,9 +89,9 @@ gate_ee() {
     return $rc
 }
 
-# The default release set only: the newer set is only for the upgrade test, which is skipped without it
-# (`tests/images/build.sh 2.5.1` builds it).
-gate_images() { bash tests/images/build.sh ${P2P_DRAGONFLY_RELEASE_SETS:-2.5.0}; }
+# The default release set only: the older sets are only for the upgrade test, which is skipped without them
+# (`tests/images/build.sh 2.5.0` builds the one it upgrades from).
+gate_images() { bash tests/images/build.sh ${P2P_DRAGONFLY_RELEASE_SETS:-$(default_release_set)}; }
 
 gate_smoke() {
 
@@ -100,7 +100,9 @@ gate_smoke() {
 
 gate_e2e() {
 
-    python -m pytest -p no:cacheprovider tests/e2e -v --durations=15
+    # P2P_DRAGONFLY_E2E_ARGS: more pytest arguments, e.g. "-k upgrade" for one test (the shared stack still deploys).
+    # shellcheck disable=SC2086
+    python -m pytest -p no:cacheprovider tests/e2e -v --durations=15 ${P2P_DRAGONFLY_E2E_ARGS:-}
 }
 
 gate_molecule() {
