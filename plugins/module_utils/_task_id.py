@@ -160,11 +160,12 @@ def _form_decode(text):
     return _percent_decode_bytes(data).decode('utf-8', 'replace')
 
 
-def _form_encode(text):
-    # form_urlencoded::byte_serialize, used by Url::query_pairs_mut().extend_pairs().
+def _form_encode(text, safe_bytes=_FORM_SAFE_BYTES):
+    # form_urlencoded::byte_serialize, used by Url::query_pairs_mut().extend_pairs(); with _GO_QUERY_UNRESERVED,
+    # Go's url.QueryEscape (client v1.5.3+ query_escape): the same but for '*' and '~'.
     encoded = []
     for byte in bytearray(text.encode('utf-8')):
-        if byte in _FORM_SAFE_BYTES:
+        if byte in safe_bytes:
             encoded.append(chr(byte))
         elif byte == 0x20:
             encoded.append('+')
@@ -559,18 +560,6 @@ def normalize_url(url, filtered_query_params=None):
     return normalized
 
 
-def _go_query_escape(text):
-    escaped = []
-    for byte in text.encode('utf-8'):
-        if byte in _GO_QUERY_UNRESERVED:
-            escaped.append(chr(byte))
-        elif byte == 0x20:
-            escaped.append('+')
-        else:
-            escaped.append('%%%02X' % byte)
-    return ''.join(escaped)
-
-
 def _has_empty_path(url):
     # src/url/mod.rs has_empty_path: the authority split like Go's url.Parse (the url crate would add "/").
     scheme, separator, rest = url.partition('://')
@@ -615,7 +604,8 @@ def canonical_url(url, filtered_query_params=None, client_version=None):
     pairs.sort(key=lambda pair: pair[0].encode('utf-8'))
     canonical = base
     if pairs:
-        canonical += '?' + '&'.join('%s=%s' % (_go_query_escape(name), _go_query_escape(value)) for name, value in pairs)
+        canonical += '?' + '&'.join('%s=%s' % (_form_encode(name, _GO_QUERY_UNRESERVED), _form_encode(value, _GO_QUERY_UNRESERVED))
+                                    for name, value in pairs)
     if hash_sign:
         canonical += '#' + _percent_encode(fragment, _FRAGMENT_SET)
     return canonical
