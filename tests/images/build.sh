@@ -40,6 +40,13 @@ FIXTURE_PREFIX=localhost/p2p-dragonfly
 CLIENT_OPT_LEVEL=${P2P_DRAGONFLY_CLIENT_OPT_LEVEL:-1}
 case "$CLIENT_OPT_LEVEL" in 0|1|2|3) ;; *) die "P2P_DRAGONFLY_CLIENT_OPT_LEVEL must be 0, 1, 2 or 3" ;; esac
 CLIENT_OPT_LABEL=org.p2p-dragonfly.client-opt-level
+# What the level decides beside opt-level itself: the cargo profile settings and the binaries' directory suffix.
+if [ "$CLIENT_OPT_LEVEL" = 3 ]; then
+    CLIENT_PROFILE=() CLIENT_BUILD=O3
+else
+    CLIENT_PROFILE=(--config profile.release.lto=false --config profile.release.codegen-units=16)
+    CLIENT_BUILD=O$CLIENT_OPT_LEVEL-nolto
+fi
 
 release_sets() {
     "$REPO_ROOT/.venv/bin/python" - "$@" <<'EOF'
@@ -131,23 +138,20 @@ build_dragonfly_go() {  # version
 }
 
 client_dir() {  # version (vX.Y.Z) -> where its binaries are installed for the chosen optimisation
-    # -nolto: below level 3 the crate's LTO and codegen-unit settings are replaced (see CLIENT_OPT_LEVEL).
-    printf '%s\n' "$BIN/client-${1#v}-O$CLIENT_OPT_LEVEL$([ "$CLIENT_OPT_LEVEL" = 3 ] || echo -nolto)"
+    printf '%s\n' "$BIN/client-${1#v}-$CLIENT_BUILD"
 }
 
 build_client() {  # version (vX.Y.Z)
     local version=${1#v} out
     out=$(client_dir "$1")
     [ -x "$out/bin/dfdaemon" ] && [ -x "$out/bin/dfget" ] && [ -x "$out/bin/dfctl" ] && return
-    local profile=()
-    [ "$CLIENT_OPT_LEVEL" = 3 ] || profile=(--config profile.release.lto=false --config profile.release.codegen-units=16)
     # One target dir for every version: the heavy C/C++ crates (RocksDB, OpenSSL, jemalloc) are shared.
     # tokio_unstable as upstream's .cargo/config.toml sets it (cargo install does not read that file).
     # The optimisation level also reaches the C/C++ crates (cc-rs reads cargo's OPT_LEVEL).
     run_logged "cargo-install-dragonfly-client-$version-O$CLIENT_OPT_LEVEL" env RUSTFLAGS="--cfg tokio_unstable" \
         CARGO_TARGET_DIR="$P2P_DRAGONFLY_CACHE/cargo-target" \
         cargo install dragonfly-client --version "$version" --locked --root "$out" \
-        --config "profile.release.opt-level=$CLIENT_OPT_LEVEL" "${profile[@]}" \
+        --config "profile.release.opt-level=$CLIENT_OPT_LEVEL" "${CLIENT_PROFILE[@]}" \
         --bin dfdaemon --bin dfget --bin dfctl
 }
 
