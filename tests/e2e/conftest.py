@@ -71,6 +71,22 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: rank.get(os.path.basename(str(item.fspath)), len(rank)))
 
 
+def release_set(name):
+    """A set of the roles' release table (roles/common/vars/main.yml): {manager, scheduler, client, ...}."""
+    import yaml  # the venv has it
+
+    with open(os.path.join(REPO, "roles/common/vars/main.yml")) as handle:
+        return yaml.safe_load(handle)["_dragonfly_release_sets"][name]
+
+
+def default_release_set():
+    """The release set the roles deploy by default (roles/common/defaults/main.yml)."""
+    import yaml
+
+    with open(os.path.join(REPO, "roles/common/defaults/main.yml")) as handle:
+        return str(yaml.safe_load(handle)["dragonfly_release_set"])
+
+
 def sha256_of(path):
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

@@ -16,8 +16,8 @@ import ansible_runner
 import pytest
 import yaml
 
-from conftest import (BASE, GATEWAY, MANAGER_PORT, PREFIX, REGISTRY, REPO, e2e_playbook as playbook, inventories, run_tasks,
-                      sha256_of)
+from conftest import (BASE, GATEWAY, MANAGER_PORT, PREFIX, REGISTRY, REPO, default_release_set, e2e_playbook as playbook,
+                      inventories, release_set, run_tasks, sha256_of)
 
 CACHE_DIR = BASE + "/seed-peer/cache"
 TOKEN_FILE = BASE + "/manager/secrets/token"
@@ -216,16 +216,6 @@ def release_set_images(name):
     """The dragonflyoss/* images a release set deploys (roles/common/vars/main.yml), sorted."""
     versions = release_set(name)
     return sorted("dragonflyoss/%s:%s" % (component, versions[component]) for component in ("manager", "scheduler", "client"))
-
-
-def release_set(name):
-    with open(os.path.join(REPO, "roles/common/vars/main.yml")) as handle:
-        return yaml.safe_load(handle)["_dragonfly_release_sets"][name]
-
-
-def default_release_set():
-    with open(os.path.join(REPO, "roles/common/defaults/main.yml")) as handle:
-        return str(yaml.safe_load(handle)["dragonfly_release_set"])
 
 
 def running_image_set():

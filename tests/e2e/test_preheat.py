@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from conftest import BASE, GATEWAY, MANAGER_PORT, REPO, run_tasks, sha256_of
+from conftest import BASE, GATEWAY, MANAGER_PORT, default_release_set, release_set, run_tasks, sha256_of
 
 CACHE_DIR = BASE + "/seed-peer/cache"
 REGISTRY = GATEWAY + ":15000"
@@ -25,12 +25,7 @@ SCHEDULER_BYPASS_MAX_SIZE = 4 * 1024 * 1024
 
 def client_bypasses_scheduler():
     """Whether the default release set's client fetches small tasks without the scheduler (v1.4.2 and later)."""
-    import yaml  # the venv has it
-
-    with open(os.path.join(REPO, "roles/common/defaults/main.yml")) as handle:
-        name = str(yaml.safe_load(handle)["dragonfly_release_set"])
-    with open(os.path.join(REPO, "roles/common/vars/main.yml")) as handle:
-        client = yaml.safe_load(handle)["_dragonfly_release_sets"][name]["client"]
+    client = release_set(default_release_set())["client"]
     return tuple(int(part) for part in client.lstrip("v").split(".")) >= (1, 4, 2)
 
 
