@@ -84,9 +84,33 @@ gate_ee() {
             ANSIBLE_GALAXY_DISABLE_GPG_VERIFY=1 \
             ansible-galaxy collection install --offline -r requirements.yml --collections-path "$tmp/collections" \
                 >/dev/null) &&
-        python3 scripts/check_ee.py "$tmp/context" "$tmp/collections" "$tmp/checkout/examples"; } || rc=$?
+        python3 scripts/check_ee.py "$tmp/context" "$tmp/collections" "$tmp/checkout/examples" &&
+        awx_project_sync "$tmp"; } || rc=$?
     rm -rf "$tmp"
     return $rc
+}
+
+# examples/awx-project synced the way AWX does it (awx/playbooks/project_update.yml: in the project's root,
+# `ansible-galaxy collection install -r collections/requirements.yml` into a stage directory), with the tarball
+# committed under collections/ as its docs say; community.docker from the venv, as Galaxy would serve it. The
+# contrast: naming p2p.dragonfly as a Galaxy collection, as the example did before, cannot be installed.
+awx_project_sync() {  # tmp (holding the tarball in checkout/)
+    local tmp=$1 project=$1/awx-project stage=$1/awx-stage
+    cp -r examples/awx-project "$project"
+    cp "$tmp"/checkout/p2p-dragonfly-*.tar.gz "$project/collections/"
+    (cd "$project" && ANSIBLE_COLLECTIONS_PATH="$stage:$VIRTUAL_ENV/lib/python3.11/site-packages" \
+        ansible-galaxy collection install --offline -r collections/requirements.yml --collections-path "$stage" \
+        >/dev/null)
+    [ -f "$stage/ansible_collections/p2p/dragonfly/MANIFEST.json" ] ||
+        { echo "awx-project: the sync did not install p2p.dragonfly"; return 1; }
+    printf 'collections:\n  - name: p2p.dragonfly\n    version: %s\n' "$(sed -n 's/^version: //p' galaxy.yml)" \
+        >"$project/galaxy-name.yml"
+    if (cd "$project" && ANSIBLE_COLLECTIONS_PATH="$tmp/empty:$VIRTUAL_ENV/lib/python3.11/site-packages" \
+        ansible-galaxy collection install --offline -r galaxy-name.yml --collections-path "$tmp/empty") \
+        >/dev/null 2>&1; then
+        echo "awx-project: p2p.dragonfly by name installed without Galaxy: the contrast proves nothing"; return 1
+    fi
+    echo "awx-project: project sync installed p2p.dragonfly from collections/; by name it cannot be installed"
 }
 
 # The default release set only: the older sets are only for the upgrade test, which is skipped without them
