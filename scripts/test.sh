@@ -9,8 +9,10 @@
 #   units      pytest tests/unit
 #   runtime    the peer and seed peer roles' container runtime wiring, run for real against files in a
 #              temporary directory (needs the containerd binary, no daemon, no Docker)
-#   changelog  antsibull-changelog lint (fragments are valid)
-#   build      ansible-galaxy collection build, and what the tarball must (not) contain
+#   changelog  antsibull-changelog lint (fragments and changelogs/changelog.yaml are valid)
+#   docs       antsibull-docs lint-collection-docs: module, role and playbook docs, every reference resolves
+#   build      ansible-galaxy collection build, what the tarball must (not) contain, and the tarball installed
+#              into an empty collections path as a user installs it (README, licence, ansible-doc from there)
 #   ee         ansible-builder create from examples/execution-environment.yml (offline, no image build) and what
 #              the build context holds; the galaxy stage re-enacted offline, then builder's own introspection
 #   images     build the real Dragonfly images (default release set; P2P_DRAGONFLY_RELEASE_SETS="2.5.0 2.5.1+1.5.10"
@@ -35,7 +37,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
-ALL_GATES=(yamllint lint sanity units runtime changelog build ee images smoke e2e molecule)
+ALL_GATES=(yamllint lint sanity units runtime changelog docs build ee images smoke e2e molecule)
 
 gate_yamllint() { yamllint --strict .; }
 
@@ -58,13 +60,38 @@ gate_units() {
 # links this checkout into a collections tree of its own, so nothing shared is touched.
 gate_runtime() { python -m pytest -p no:cacheprovider tests/runtime -v; }
 
-gate_changelog() { antsibull-changelog lint; }
+gate_changelog() {
+    antsibull-changelog lint
+    antsibull-changelog lint-changelog-yaml --strict changelogs/changelog.yaml
+}
+
+gate_docs() {
+    local copy
+    copy=$(copy_collection_for_ansible_test)
+    (cd "$copy" && antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs=all \
+        --disallow-unknown-collection-refs .)
+}
 
 gate_build() {
-    local out
+    local out head
     out=$(mktemp -d)
     ansible-galaxy collection build --force --output-path "$out" . >/dev/null
     python3 scripts/check_build.py "$out"/p2p-dragonfly-*.tar.gz
+    # As a user installs it: into an empty collections path, away from this checkout (community.docker, the
+    # dependency, from the venv as Galaxy would serve it), then read from there only.
+    (cd "$out" && ANSIBLE_COLLECTIONS_PATH="$out/installed:$VIRTUAL_ENV/lib/python3.11/site-packages" \
+        ansible-galaxy collection install --offline --collections-path "$out/installed" \
+        "$out"/p2p-dragonfly-*.tar.gz >/dev/null)
+    (cd "$out" && ANSIBLE_COLLECTIONS_PATH="$out/installed" python3 "$REPO_ROOT/scripts/check_installed.py" \
+        "$out/installed/ansible_collections/p2p/dragonfly")
+    # The README's other way: a git source pinned to a commit (this checkout's HEAD stands in for the repository).
+    head=$(git rev-parse HEAD)
+    (cd "$out" && ANSIBLE_COLLECTIONS_PATH="$out/from-git:$VIRTUAL_ENV/lib/python3.11/site-packages" \
+        ansible-galaxy collection install --offline --collections-path "$out/from-git" \
+        "git+file://$REPO_ROOT,$head" >/dev/null)
+    [ -f "$out/from-git/ansible_collections/p2p/dragonfly/MANIFEST.json" ] ||
+        { echo "installing from a git source did not install p2p.dragonfly"; return 1; }
+    echo "installed from a git source at ${head:0:12}"
     rm -rf "$out"
 }
 
@@ -138,9 +165,9 @@ gate_molecule() {
     return $failed
 }
 
-STATIC_GATES=(yamllint lint sanity units runtime changelog build ee)
+STATIC_GATES=(yamllint lint sanity units runtime changelog docs build ee)
 STACK_GATES=(smoke e2e molecule)
-QUICK_GATES=(yamllint lint sanity units changelog build)
+QUICK_GATES=(yamllint lint sanity units changelog docs build)
 
 RUN_DIR=""
 RUN_START=$SECONDS
