@@ -62,8 +62,8 @@ def check_readme(root, problems):
         problems.append('README.md has no "%s" section' % CONTRIBUTING_HEADING)
     users_part = readme.split(CONTRIBUTING_HEADING)[0]
     for command in sorted(set(re.findall(r'\b(?:scripts|tests|benchmarks)/[\w./-]+', users_part))):
-        problems.append('README.md names %s before "%s": not in the installed collection' % (command,
-                                                                                            CONTRIBUTING_HEADING))
+        problems.append('README.md names %s before "%s": not in the installed collection'
+                        % (command, CONTRIBUTING_HEADING))
     links = [link for link in LINK.findall(readme) if '://' not in link]
     for link in links:
         if not os.path.exists(os.path.join(root, link)):
