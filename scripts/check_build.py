@@ -3,7 +3,8 @@ import sys
 import tarfile
 
 # galaxy.yml is turned into MANIFEST.json: `ansible-galaxy collection build` never ships it.
-MUST_CONTAIN = ["MANIFEST.json", "FILES.json", "README.md", "meta/runtime.yml",
+MUST_CONTAIN = ["MANIFEST.json", "FILES.json", "README.md", "CHANGELOG.rst", "changelogs/changelog.yaml",
+                "LICENSES/GPL-3.0-or-later.txt", "meta/runtime.yml",
                 "meta/execution-environment.yml", "meta/ee-requirements.txt", "meta/ee-bindep.txt"]
 MUST_NOT_START_WITH = ["tests/", ".venv", ".ci/", ".git/", "scripts/", "extensions/molecule/", "tests"]
 

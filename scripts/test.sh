@@ -9,8 +9,10 @@
 #   units      pytest tests/unit
 #   runtime    the peer and seed peer roles' container runtime wiring, run for real against files in a
 #              temporary directory (needs the containerd binary, no daemon, no Docker)
-#   changelog  antsibull-changelog lint (fragments are valid)
-#   build      ansible-galaxy collection build, and what the tarball must (not) contain
+#   changelog  antsibull-changelog lint (fragments and changelogs/changelog.yaml are valid)
+#   docs       antsibull-docs lint-collection-docs: module, role and playbook docs, every reference resolves
+#   build      ansible-galaxy collection build, what the tarball must (not) contain, and the tarball installed
+#              into an empty collections path as a user installs it (README, licence, ansible-doc from there)
 #   ee         ansible-builder create from examples/execution-environment.yml (offline, no image build) and what
 #              the build context holds; the galaxy stage re-enacted offline, then builder's own introspection
 #   images     build the real Dragonfly images (default release set; P2P_DRAGONFLY_RELEASE_SETS="2.5.0 2.5.1+1.5.10"
@@ -35,7 +37,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
-ALL_GATES=(yamllint lint sanity units runtime changelog build ee images smoke e2e molecule)
+ALL_GATES=(yamllint lint sanity units runtime changelog docs build ee images smoke e2e molecule)
 
 gate_yamllint() { yamllint --strict .; }
 
@@ -58,13 +60,38 @@ gate_units() {
 # links this checkout into a collections tree of its own, so nothing shared is touched.
 gate_runtime() { python -m pytest -p no:cacheprovider tests/runtime -v; }
 
-gate_changelog() { antsibull-changelog lint; }
+gate_changelog() {
+    antsibull-changelog lint
+    antsibull-changelog lint-changelog-yaml --strict changelogs/changelog.yaml
+}
+
+gate_docs() {
+    local copy
+    copy=$(copy_collection_for_ansible_test)
+    (cd "$copy" && antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs=all \
+        --disallow-unknown-collection-refs .)
+}
 
 gate_build() {
-    local out
+    local out head
     out=$(mktemp -d)
     ansible-galaxy collection build --force --output-path "$out" . >/dev/null
     python3 scripts/check_build.py "$out"/p2p-dragonfly-*.tar.gz
+    # As a user installs it: into an empty collections path, away from this checkout (community.docker, the
+    # dependency, from the venv as Galaxy would serve it), then read from there only.
+    (cd "$out" && ANSIBLE_COLLECTIONS_PATH="$out/installed:$VIRTUAL_ENV/lib/python3.11/site-packages" \
+        ansible-galaxy collection install --offline --collections-path "$out/installed" \
+        "$out"/p2p-dragonfly-*.tar.gz >/dev/null)
+    (cd "$out" && ANSIBLE_COLLECTIONS_PATH="$out/installed" python3 "$REPO_ROOT/scripts/check_installed.py" \
+        "$out/installed/ansible_collections/p2p/dragonfly")
+    # The README's other way: a git source pinned to a commit (this checkout's HEAD stands in for the repository).
+    head=$(git rev-parse HEAD)
+    (cd "$out" && ANSIBLE_COLLECTIONS_PATH="$out/from-git:$VIRTUAL_ENV/lib/python3.11/site-packages" \
+        ansible-galaxy collection install --offline --collections-path "$out/from-git" \
+        "git+file://$REPO_ROOT,$head" >/dev/null)
+    [ -f "$out/from-git/ansible_collections/p2p/dragonfly/MANIFEST.json" ] ||
+        { echo "installing from a git source did not install p2p.dragonfly"; return 1; }
+    echo "installed from a git source at ${head:0:12}"
     rm -rf "$out"
 }
 
@@ -84,9 +111,33 @@ gate_ee() {
             ANSIBLE_GALAXY_DISABLE_GPG_VERIFY=1 \
             ansible-galaxy collection install --offline -r requirements.yml --collections-path "$tmp/collections" \
                 >/dev/null) &&
-        python3 scripts/check_ee.py "$tmp/context" "$tmp/collections" "$tmp/checkout/examples"; } || rc=$?
+        python3 scripts/check_ee.py "$tmp/context" "$tmp/collections" "$tmp/checkout/examples" &&
+        awx_project_sync "$tmp"; } || rc=$?
     rm -rf "$tmp"
     return $rc
+}
+
+# examples/awx-project synced the way AWX does it (awx/playbooks/project_update.yml: in the project's root,
+# `ansible-galaxy collection install -r collections/requirements.yml` into a stage directory), with the tarball
+# committed under collections/ as its docs say; community.docker from the venv, as Galaxy would serve it. The
+# contrast: naming p2p.dragonfly as a Galaxy collection, as the example did before, cannot be installed.
+awx_project_sync() {  # tmp (holding the tarball in checkout/)
+    local tmp=$1 project=$1/awx-project stage=$1/awx-stage
+    cp -r examples/awx-project "$project"
+    cp "$tmp"/checkout/p2p-dragonfly-*.tar.gz "$project/collections/"
+    (cd "$project" && ANSIBLE_COLLECTIONS_PATH="$stage:$VIRTUAL_ENV/lib/python3.11/site-packages" \
+        ansible-galaxy collection install --offline -r collections/requirements.yml --collections-path "$stage" \
+        >/dev/null)
+    [ -f "$stage/ansible_collections/p2p/dragonfly/MANIFEST.json" ] ||
+        { echo "awx-project: the sync did not install p2p.dragonfly"; return 1; }
+    printf 'collections:\n  - name: p2p.dragonfly\n    version: %s\n' "$(sed -n 's/^version: //p' galaxy.yml)" \
+        >"$project/galaxy-name.yml"
+    if (cd "$project" && ANSIBLE_COLLECTIONS_PATH="$tmp/empty:$VIRTUAL_ENV/lib/python3.11/site-packages" \
+        ansible-galaxy collection install --offline -r galaxy-name.yml --collections-path "$tmp/empty") \
+        >/dev/null 2>&1; then
+        echo "awx-project: p2p.dragonfly by name installed without Galaxy: the contrast proves nothing"; return 1
+    fi
+    echo "awx-project: project sync installed p2p.dragonfly from collections/; by name it cannot be installed"
 }
 
 # The default release set only: the older sets are only for the upgrade test, which is skipped without them
@@ -114,9 +165,9 @@ gate_molecule() {
     return $failed
 }
 
-STATIC_GATES=(yamllint lint sanity units runtime changelog build ee)
+STATIC_GATES=(yamllint lint sanity units runtime changelog docs build ee)
 STACK_GATES=(smoke e2e molecule)
-QUICK_GATES=(yamllint lint sanity units changelog build)
+QUICK_GATES=(yamllint lint sanity units changelog docs build)
 
 RUN_DIR=""
 RUN_START=$SECONDS

@@ -76,7 +76,7 @@ options:
         password first saves that wait. The result is the same either way.
     type: bool
     default: false
-    version_added: 0.2.0
+    version_added: 0.1.0
   token:
     description:
       - Not used by this module, which signs in with O(name) and a password. Accepted so that C(module_defaults) for the

@@ -73,6 +73,8 @@ def test_old_compose_plugin_is_refused(playbook_runner, tmp_path):
                               env={"PATH": "%s:%s" % (fake_bin, os.environ["PATH"])})
     assert rc != 0, out
     assert "docker compose v2 plugin 2.18.0 or newer is required" in out and "found: 2.17.0" in out, out
+    # The message says what to install and from where.
+    assert "docker-compose-plugin from Docker's apt repository" in " ".join(out.split()), out
     assert_nothing_changed(base, PREFIX + "-manager", before)
 
 

@@ -3,7 +3,7 @@
 The shared stack of tests/e2e has a peer on the same host whose runtime wiring points a private containerd
 (containerd.py: Debian's package, its own config, socket, root and state below the test's tmp directory; the
 Docker engine running the stack is not touched) at the peer's proxy for the test registry. The witnesses are the origin registry's access
-log, the dfdaemon logs (which piece came from where) and the peer's cache directory.
+log, the peer's dfdaemon log (its container's output: which piece came from where) and the peer's cache directory.
 
 What the origin sees (dragonfly-client resource/task.rs download_started, backend http.rs stat): a peer that
 starts a task it does not hold probes the origin once per blob, even when every piece then comes from the seed
@@ -25,8 +25,8 @@ from conftest import BASE, PEER_PROXY_PORT, PREFIX, REGISTRY, e2e_playbook, orig
 from containerd import CRICTL
 
 PEER_DIR = BASE + "/peer"
-SEED_LOG = BASE + "/seed-peer/log/dfdaemon/dfdaemon.log"
-PEER_LOG = PEER_DIR + "/log/dfdaemon/dfdaemon.log"
+# The roles' default log output is the console: dfdaemon's log is the container's output.
+PEER_CONTAINER = PREFIX + "-peer-dfdaemon-1"
 LOGFMT = re.compile(r'([\w.]+)=("(?:[^"\\]|\\.)*"|\S+)')
 
 
@@ -59,10 +59,11 @@ def piece_downloads(requests):
     return [request for request in requests if request[1] == 206 and request[2] > 1]
 
 
-def piece_sources(log_file, task_id):
+def piece_sources(container, task_id):
     """Where the pieces of a task came from, per the dfdaemon log: {"parent": n, "source": n}."""
-    with open(log_file, errors="replace") as handle:
-        text = handle.read()
+    logs = subprocess.run(["docker", "logs", container], capture_output=True, text=True, errors="replace",
+                          check=True)
+    text = logs.stdout + logs.stderr
     return {kind: len(re.findall(r"finished piece %s-\d+ from %s" % (task_id, kind), text))
             for kind in ("parent", "source")}
 
@@ -114,7 +115,7 @@ def assert_served_by_dragonfly(preheated, before, pull_output):
         assert not downloads, "origin served %s to the pull: %s\n%s" % (digest, requests[digest], pull_output)
         # At most dfdaemon's one probe per blob (see the module docstring).
         assert len(requests[digest]) <= 1, requests[digest]
-        sources = piece_sources(PEER_LOG, task_id)
+        sources = piece_sources(PEER_CONTAINER, task_id)
         assert sources["parent"] >= 1 and sources["source"] == 0, (digest, sources)
 
 
