@@ -46,8 +46,8 @@ import time
 from urllib.parse import urlencode, urlsplit
 
 from ansible.module_utils.common.text.converters import to_text
-from ansible.module_utils.urls import fetch_url
 
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _http
 from ansible_collections.p2p.dragonfly.plugins.module_utils._api import REDACTED
 from ansible_collections.p2p.dragonfly.plugins.module_utils._image_reference import (
     blob_url,
@@ -316,20 +316,9 @@ class Registry(object):
         return value
 
     def _get(self, url, headers):
-        response, info = fetch_url(self.module, url, headers=headers, method='GET', timeout=self.timeout,
-                                   use_netrc=False, ca_path=self.ca_path)
-        status = info.get('status')
-        if status is None:
-            status = -1
-        body = None
-        if 200 <= status < 300 and response is not None:
-            try:
-                body = response.read()
-            except (AttributeError, OSError):
-                body = None
-        if body is None:
-            body = info.get('body') or b''
-        return status, body, info
+        # Credentials stay with the first request: a redirect (to a storage backend, or anywhere) gets none.
+        answer = _http.send(self.module, 'GET', url, headers=headers, timeout=self.timeout, ca_path=self.ca_path)
+        return answer.status, answer.body, answer.info
 
     def manifest(self, url, repository):
         """Return the manifest document at ``url`` as a dict."""

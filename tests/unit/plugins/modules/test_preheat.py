@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils import _api, _cache, _preheat
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _api, _cache, _http, _preheat
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_content_path, task_id as rust_task_id
 from ansible_collections.p2p.dragonfly.plugins.modules import preheat
 
@@ -315,8 +315,7 @@ def clock(monkeypatch):
 @pytest.fixture
 def world(monkeypatch, clock):
     fake = World(clock)
-    monkeypatch.setattr(_api, 'fetch_url', fake.fetch_url)
-    monkeypatch.setattr(_preheat, 'fetch_url', fake.fetch_url)
+    monkeypatch.setattr(_http, 'fetch_url', fake.fetch_url)
     monkeypatch.delenv('DRAGONFLY_MANAGER_URL', raising=False)
     monkeypatch.delenv('DRAGONFLY_TOKEN', raising=False)
     return fake
