@@ -6,7 +6,7 @@
 
 One request through ansible-core's ``fetch_url`` (no Python dependency on the targets), its answer read once.
 Credentials never follow a redirect: ``fetch_url`` (urllib) copies every header to the redirected request, so an
-``Authorization`` for one host would reach whatever host a redirect names.
+``Authorization`` for one host would reach whatever host a redirect names (docs/dev/module-utils.md#http).
 """
 
 from __future__ import absolute_import, division, print_function

@@ -635,7 +635,6 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
     GetTaskRound,
     Observations,
     PreheatError,
-    Registry,
     Requirement,
     TrackedJob,
     check_client_version,
@@ -650,9 +649,9 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
     job_summary,
     manager_error_hint,
     preheat_outcome,
-    resolve_image,
     wait_for_round,
 )
+from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import Registry, resolve_image
 
 
 MODULE_NAME = 'preheat'

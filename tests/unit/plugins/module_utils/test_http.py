@@ -25,7 +25,7 @@ from ansible.module_utils.urls import fetch_url
 
 from ansible_collections.p2p.dragonfly.plugins.module_utils import _http
 from ansible_collections.p2p.dragonfly.plugins.module_utils._api import ManagerAPIError, ManagerClient
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import Registry
+from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import Registry
 
 SECRET = 'Bearer redirect-test-token-0123456789'
 MANIFEST = {'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.manifest.v1+json', 'layers': []}

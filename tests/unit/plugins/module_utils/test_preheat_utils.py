@@ -18,10 +18,10 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
     check_selection,
     expected_tasks,
     get_task_peers,
-    parse_challenge,
     preheat_outcome,
     redact_job_args,
 )
+from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import parse_challenge
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_id
 
 
