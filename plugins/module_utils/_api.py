@@ -620,7 +620,8 @@ class ManagerClient(object):
 
     # --- jobs, schedulers, health --------------------------------------------------------------
 
-    def _jobs_endpoint(self):
+    def jobs_endpoint(self):
+        """``(path, auth)`` of the jobs API this client uses: the open API with a token, else the console API."""
         # The open API takes the PAT; a signed-in user may use the console API instead.
         if self.token:
             return '/oapi/v1/jobs', _AUTH_TOKEN
@@ -631,7 +632,7 @@ class ManagerClient(object):
 
     def create_job(self, body):
         """``POST .../jobs``; 429 is retried with back-off. Returns the job row."""
-        path, auth = self._jobs_endpoint()
+        path, auth = self.jobs_endpoint()
         for secret in _job_secrets(body):
             self._remember_secret(secret)
         job = self.request('POST', path, body=body, auth=auth)
@@ -640,7 +641,7 @@ class ManagerClient(object):
         return job
 
     def get_job(self, job_id):
-        path, auth = self._jobs_endpoint()
+        path, auth = self.jobs_endpoint()
         job_id = int(job_id)
         job = self.request('GET', f'{path}/{job_id}', auth=auth, hints={404: f'job {job_id} does not exist'})
         if not isinstance(job, dict):
