@@ -33,7 +33,6 @@ def _refresh_offsets(delay=30, max_delay=300, attempts=16):
     return tuple(offsets)
 
 
-
 # Seconds after a job's creation at which the manager rewrites its row (besides at once).
 REFRESH_OFFSETS = _refresh_offsets()
 # Read a row this long after a refresh is due, to leave the manager time to write it.
