@@ -109,12 +109,14 @@ def collection():
     """The module_utils the modules use (unit-tested), imported from this checkout."""
     collection_tree()
     try:
-        from ansible_collections.p2p.dragonfly.plugins.module_utils import _api, _cache, _image_reference, _preheat, _task_id
+        from ansible_collections.p2p.dragonfly.plugins.module_utils import (
+            _api, _cache, _image_reference, _jobs, _preheat, _registry, _task_id)
         from ansible_collections.p2p.dragonfly.plugins.modules import preheat as preheat_module
     except ImportError as exc:
         raise SystemExit(f'cannot import the collection ({exc}): run with the virtualenv that has ansible-core, '
                          f'{REPO}/.venv/bin/python (scripts/bootstrap.sh creates it)')
-    return dict(api=_api, cache=_cache, image_reference=_image_reference, preheat=_preheat, task_id=_task_id,
+    return dict(api=_api, cache=_cache, image_reference=_image_reference, jobs=_jobs, preheat=_preheat,
+                registry=_registry, task_id=_task_id,
                 preheat_module=preheat_module)
 
 
@@ -243,7 +245,7 @@ class Stack(object):
         self.created_tasks = []
 
     def check(self):
-        self.code['preheat'].check_jobs_access(self.client)
+        self.code['jobs'].check_jobs_access(self.client)
         if not os.path.isdir(os.path.join(self.args.cache_dir, 'content', 'tasks')):
             raise BenchmarkError(f'{self.args.cache_dir} has no content/tasks: is it the seed peer\'s cache directory?')
 
@@ -253,8 +255,8 @@ class Stack(object):
         code = self.code
         reference = code['image_reference'].parse_image_reference(f'{self.args.registry}/{SMALL_IMAGE}')
         manifest_url = code['image_reference'].manifest_url(reference, scheme='http')
-        registry = code['preheat'].Registry(self.shim, timeout=30)
-        entries, dummy = code['preheat'].resolve_image(registry, manifest_url, PLATFORM)
+        registry = code['registry'].Registry(self.shim, timeout=30)
+        entries, dummy = code['registry'].resolve_image(registry, manifest_url, PLATFORM)
         tasks = code['preheat'].expected_tasks(entries, application=application)
         sizes = dict((blob['digest'], blob['size'])
                      for blob in self.content['images'][SMALL_IMAGE]['platforms'][PLATFORM]['blobs'])

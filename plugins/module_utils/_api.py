@@ -46,7 +46,8 @@ from urllib.parse import urlencode, urlparse
 
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.common.text.converters import to_text
-from ansible.module_utils.urls import fetch_url
+
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _http
 
 
 DEFAULT_TIMEOUT = 30
@@ -192,6 +193,12 @@ def parse_rfc3339(text):
         )
     except ValueError:
         return None
+
+
+def _origin_url(url):
+    """scheme://host[:port] of a URL: where a redirect went, without its path or query (which may hold secrets)."""
+    parts = urlparse(url)
+    return f'{parts.scheme}://{parts.netloc.rpartition("@")[2]}'
 
 
 def _sleep(seconds):
@@ -361,23 +368,14 @@ class ManagerClient(object):
         raise self._error(method, path, status, payload, reason, auth, hints or {}, rate_limited + 1)
 
     def _send(self, method, url, data, headers):
-        response, info = fetch_url(
-            self.module, url, data=data, headers=headers, method=method, timeout=self.timeout,
-            # Our Authorization header must not compete with ~/.netrc credentials.
-            use_netrc=False,
-        )
-        status = info.get('status')
-        if status is None:
-            status = -1
-        raw = None
-        if 200 <= status < 300 and response is not None:
-            try:
-                raw = response.read()
-            except (AttributeError, TypeError, OSError):
-                raw = None
-        if raw is None:
-            raw = info.get('body') or b''
-        return status, _decode(raw), info, to_text(info.get('msg') or '')
+        answer = _http.send(self.module, method, url, data=data, headers=headers, timeout=self.timeout)
+        if answer.redirected_elsewhere:
+            # The credentials were not sent on (see _http); an answer from elsewhere is not the manager's.
+            raise ManagerAPIError(
+                f'{method} {urlparse(url).path}: the manager at {self.base_url} redirected to {_origin_url(answer.url)}; '
+                'set manager_url (or DRAGONFLY_MANAGER_URL) to the address that answers', method=method,
+                path=urlparse(url).path)
+        return answer.status, _decode(answer.body), answer.info, answer.reason
 
     @staticmethod
     def _resolve_auth(auth, path):
@@ -622,7 +620,8 @@ class ManagerClient(object):
 
     # --- jobs, schedulers, health --------------------------------------------------------------
 
-    def _jobs_endpoint(self):
+    def jobs_endpoint(self):
+        """``(path, auth)`` of the jobs API this client uses: the open API with a token, else the console API."""
         # The open API takes the PAT; a signed-in user may use the console API instead.
         if self.token:
             return '/oapi/v1/jobs', _AUTH_TOKEN
@@ -633,7 +632,7 @@ class ManagerClient(object):
 
     def create_job(self, body):
         """``POST .../jobs``; 429 is retried with back-off. Returns the job row."""
-        path, auth = self._jobs_endpoint()
+        path, auth = self.jobs_endpoint()
         for secret in _job_secrets(body):
             self._remember_secret(secret)
         job = self.request('POST', path, body=body, auth=auth)
@@ -642,7 +641,7 @@ class ManagerClient(object):
         return job
 
     def get_job(self, job_id):
-        path, auth = self._jobs_endpoint()
+        path, auth = self.jobs_endpoint()
         job_id = int(job_id)
         job = self.request('GET', f'{path}/{job_id}', auth=auth, hints={404: f'job {job_id} does not exist'})
         if not isinstance(job, dict):

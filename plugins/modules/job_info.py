@@ -175,14 +175,14 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
     ManagerClient,
     manager_argument_spec,
 )
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
+from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
     JOB_TYPE_GET_TASK,
     JOB_TYPE_PREHEAT,
     get_task_peers,
-    host_label,
     preheat_outcome,
     redact_job_args,
 )
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import host_label
 
 
 def summarize(row):

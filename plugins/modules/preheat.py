@@ -604,7 +604,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils import _preheat
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs, _preheat
 from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
     ManagerAPIError,
     ManagerClient,
@@ -625,34 +625,35 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._image_reference imp
     parse_manifest_url,
     parse_platform,
 )
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
+from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
     CHECK_TIMEOUT,
-    SCOPE_ALL_PEERS,
-    SCOPE_SINGLE_SEED_PEER,
-    SCOPES,
     STATE_FAILURE,
     STATE_SUCCESS,
     GetTaskRound,
+    TrackedJob,
+    check_jobs_access,
+    job_summary,
+    preheat_outcome,
+    wait_for_round,
+)
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
+    SCOPE_ALL_PEERS,
+    SCOPE_SINGLE_SEED_PEER,
+    SCOPES,
     Observations,
     PreheatError,
-    Registry,
     Requirement,
-    TrackedJob,
     check_client_version,
     check_http_url,
-    check_jobs_access,
     check_piece_length,
     check_range,
     check_registry_host,
     check_selection,
     expected_tasks,
     filtered_query_params_text,
-    job_summary,
     manager_error_hint,
-    preheat_outcome,
-    resolve_image,
-    wait_for_round,
 )
+from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import Registry, resolve_image
 
 
 MODULE_NAME = 'preheat'
@@ -785,7 +786,7 @@ def preheat_body(params, kind, target, platform, urls, headers):
         args['timeout'] = params['preheat_timeout'] * NANOSECONDS
     if headers:
         args['headers'] = headers
-    return dict(type=MODULE_NAME, bio=_preheat.BIO % MODULE_NAME, scheduler_cluster_ids=list(params['scheduler_cluster_ids']),
+    return dict(type=MODULE_NAME, bio=_jobs.BIO % MODULE_NAME, scheduler_cluster_ids=list(params['scheduler_cluster_ids']),
                 args=args)
 
 
@@ -908,7 +909,7 @@ class Preheat(object):
             # Positive answers settle these scopes; with all_* and no ips every answer is needed to know the peers.
             def early():
                 return not self.missing()
-        answered = wait_for_round(self.client, round_, self.observations, _preheat._now() + CHECK_TIMEOUT,
+        answered = wait_for_round(self.client, round_, self.observations, _jobs.monotonic() + CHECK_TIMEOUT,
                                   self.params['poll_interval'], done=early)
         missing = self.missing()
         if not answered and missing:
@@ -923,7 +924,7 @@ class Preheat(object):
         round_ = None
         success_seen_at = None
         while True:
-            now = _preheat._now()
+            now = _jobs.monotonic()
             if self.job.due(now):
                 row = self.job.read(self.client)
                 outcome = preheat_outcome(row)
@@ -931,7 +932,7 @@ class Preheat(object):
                 if self.job.state == STATE_FAILURE:
                     raise PreheatError(f'preheat job {self.job.id} failed{_job_problems(outcome)}', missing=self.missing())
                 if self.job.state == STATE_SUCCESS and success_seen_at is None:
-                    success_seen_at = _preheat._now()
+                    success_seen_at = _jobs.monotonic()
                 if not self.missing():
                     return
             watch_local = self.local is not None and self.local.can_settle
@@ -953,7 +954,7 @@ class Preheat(object):
                     'the origin (their dfdaemon log), and run the module again to retry.', missing=missing)
             # The first round starts after the first read of the job row: one created with the job would answer at the
             # same 30 s refresh as the row itself.
-            answer_by = now + _preheat.REFRESH_OFFSETS[0] + _preheat.REFRESH_SLACK
+            answer_by = now + _jobs.REFRESH_OFFSETS[0] + _jobs.REFRESH_SLACK
             if answer_by <= deadline and (
                     (round_ is None and self.job.last_read > self.job.created_at) or (round_ is not None and round_.final)):
                 round_ = self.new_round([task for task in self.tasks if task['task_id'] in
@@ -969,7 +970,7 @@ class Preheat(object):
             pause = min([params['poll_interval']] + [max(moment - now, 0.5) for moment in moments])
             if watch_local:
                 pause = min(pause, LOCAL_POLL_INTERVAL)
-            _preheat._sleep(max(min(pause, deadline - now), 0))
+            _jobs.sleep(max(min(pause, deadline - now), 0))
 
 
 def run(module, started, state):
@@ -1047,7 +1048,7 @@ def run(module, started, state):
         raise ManagerAPIError(str(exc) + manager_error_hint(exc), status=exc.status, method=exc.method, path=exc.path,
                               server_message=exc.server_message)
     result['changed'] = True
-    run_.job = TrackedJob(row, _preheat._now())
+    run_.job = TrackedJob(row, _jobs.monotonic())
     if params['wait']:
         run_.wait(started + params['wait_timeout'])
         result['cached_after'] = True
@@ -1135,16 +1136,16 @@ def main():
         checksums=dict(type='dict'),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    started = _preheat._now()
+    started = _jobs.monotonic()
     state = {}
     try:
         result = run(module, started, state)
     except PreheatError as exc:
-        module.fail_json(msg=exc.message, elapsed=round(_preheat._now() - started, 1), **partial(state, exc.details))
+        module.fail_json(msg=exc.message, elapsed=round(_jobs.monotonic() - started, 1), **partial(state, exc.details))
     except ManagerAPIError as exc:
-        module.fail_json(msg=str(exc), http_status=exc.status, elapsed=round(_preheat._now() - started, 1),
+        module.fail_json(msg=str(exc), http_status=exc.status, elapsed=round(_jobs.monotonic() - started, 1),
                          **partial(state, {}))
-    result['elapsed'] = round(_preheat._now() - started, 1)
+    result['elapsed'] = round(_jobs.monotonic() - started, 1)
     if not module._diff:
         result.pop('diff', None)
     module.exit_json(**result)

@@ -207,17 +207,16 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
     ManagerClient,
     manager_argument_spec,
 )
-from ansible_collections.p2p.dragonfly.plugins.module_utils import _preheat
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
+from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import GetTaskRound, wait_for_round
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
     HOST_TYPE_SUPER,
-    GetTaskRound,
     Observations,
     PreheatError,
     check_http_url,
     check_piece_length,
     expected_tasks,
     host_label,
-    wait_for_round,
 )
 
 
@@ -255,7 +254,7 @@ def run(module):
     client = ManagerClient.from_module(module)
     round_ = GetTaskRound(client, [task], params['scheduler_cluster_ids'], MODULE_NAME)
     job = round_.jobs[0]
-    answered = wait_for_round(client, round_, Observations(), _preheat._now() + params['wait_timeout'],
+    answered = wait_for_round(client, round_, Observations(), _jobs.monotonic() + params['wait_timeout'],
                               params['poll_interval'])
     if not answered:
         raise PreheatError(
@@ -263,12 +262,12 @@ def run(module):
             'the answer about 30 s after creating the job, then at 90 and 210 s; a job that never answers means a '
             'scheduler of the clusters is not running its job worker. Raise wait_timeout, or read the job later with '
             f'p2p.dragonfly.job_info (id {job.id})', job=dict(id=job.id, state=job.state))
-    if job.state != _preheat.STATE_SUCCESS:
+    if job.state != _jobs.STATE_SUCCESS:
         errors = [state.get('error') for state in (job.row.get('result') or {}).get('job_states') or []
                   if isinstance(state, dict) and state.get('error')]
         raise PreheatError(f"get_task job {job.id} ended {job.state}: {'; '.join(errors) or 'no error given'}",
                            job=dict(id=job.id, state=job.state))
-    peers = [dict(peer, scheduler_cluster_id=cluster_id) for cluster_id, peer in _preheat.get_task_peers(job.row)]
+    peers = [dict(peer, scheduler_cluster_id=cluster_id) for cluster_id, peer in _jobs.get_task_peers(job.row)]
     finished = [peer for peer in peers if peer['is_finished']]
     result = dict(
         changed=False, task_id=task['task_id'], job=dict(id=job.id, state=job.state), peers=peers,

@@ -15,7 +15,7 @@ import pytest
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils import _api
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _api, _http
 from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
     MAX_RETRY_AFTER,
     PAGE_SIZE,
@@ -85,7 +85,7 @@ def answer(monkeypatch):
     """``answer(*answers)`` installs the fake and returns a client with a token."""
     def install(*answers, token=TOKEN, **client_args):
         fake = Answers(*answers)
-        monkeypatch.setattr(_api, 'fetch_url', fake.fetch_url)
+        monkeypatch.setattr(_http, 'fetch_url', fake.fetch_url)
         monkeypatch.setattr(_api, '_sleep', fake.sleeps.append)
         module = make_module(manager_url=URL, token=token) if token else make_module(manager_url=URL)
         return fake, ManagerClient(module, URL, token=token, **client_args)
@@ -175,7 +175,8 @@ def test_open_api_request_sends_json_and_the_token(answer):
     assert call['headers'] == {'Accept': 'application/json', 'Content-Type': 'application/json', 'Authorization': 'Bearer ' + TOKEN}
     assert call['body']['type'] == 'preheat'
     assert call['timeout'] == 30
-    assert call['kwargs'] == {'use_netrc': False}
+    # No ~/.netrc beside our header, and the token never follows a redirect (tests/unit/.../test_http.py).
+    assert call['kwargs'] == {'use_netrc': False, 'ca_path': None, 'unredirected_headers': ['Authorization']}
 
 
 def test_health_check_has_no_credentials(answer):

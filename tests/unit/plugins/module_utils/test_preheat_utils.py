@@ -8,20 +8,22 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils import _preheat
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
+from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
+    TrackedJob,
+    get_task_peers,
+    preheat_outcome,
+    redact_job_args,
+)
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
     Observations,
     PreheatError,
     Requirement,
-    TrackedJob,
     check_registry_host,
     check_selection,
     expected_tasks,
-    get_task_peers,
-    parse_challenge,
-    preheat_outcome,
-    redact_job_args,
 )
+from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import parse_challenge
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_id
 
 
@@ -32,9 +34,9 @@ SEED_2 = ('10.0.0.6', 'seed-2')
 
 def test_refresh_offsets_follow_the_manager_back_off():
     # pollingJob(30 s, max 300 s, 16 attempts), retry-go BackOffDelay: 30 << (n-1), capped.
-    assert _preheat.REFRESH_OFFSETS[:6] == (30, 90, 210, 450, 750, 1050)
-    assert len(_preheat.REFRESH_OFFSETS) == 15
-    assert _preheat.REFRESH_OFFSETS[-1] == 3750
+    assert _jobs.REFRESH_OFFSETS[:6] == (30, 90, 210, 450, 750, 1050)
+    assert len(_jobs.REFRESH_OFFSETS) == 15
+    assert _jobs.REFRESH_OFFSETS[-1] == 3750
 
 
 def test_tracked_job_is_read_only_after_refreshes(monkeypatch):

@@ -18,7 +18,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils import _api
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _api, _http
 
 
 MANAGER_URL = 'http://manager.test:8080'
@@ -164,7 +164,7 @@ class FakeManager(object):
 @pytest.fixture
 def manager(monkeypatch):
     fake = FakeManager()
-    monkeypatch.setattr(_api, 'fetch_url', fake.fetch_url)
+    monkeypatch.setattr(_http, 'fetch_url', fake.fetch_url)
     monkeypatch.setattr(_api, '_sleep', fake.sleep)
     monkeypatch.delenv('DRAGONFLY_MANAGER_URL', raising=False)
     monkeypatch.delenv('DRAGONFLY_TOKEN', raising=False)

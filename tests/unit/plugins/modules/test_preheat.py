@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils import _api, _cache, _preheat
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _api, _cache, _http, _jobs
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_content_path, task_id as rust_task_id
 from ansible_collections.p2p.dragonfly.plugins.modules import preheat
 
@@ -209,7 +209,7 @@ class World(object):
     def _visible(self, job):
         # The row as of the manager's last refresh (creation, then the back-off offsets).
         elapsed = self.clock.now - job['created']
-        refresh = max([0] + [offset for offset in _preheat.REFRESH_OFFSETS if offset <= elapsed])
+        refresh = max([0] + [offset for offset in _jobs.REFRESH_OFFSETS if offset <= elapsed])
         state, result = self._truth(job, job['created'] + refresh)
         return self._row(job, state, result)
 
@@ -306,8 +306,8 @@ class World(object):
 @pytest.fixture
 def clock(monkeypatch):
     fake = Clock()
-    monkeypatch.setattr(_preheat, '_now', fake.time)
-    monkeypatch.setattr(_preheat, '_sleep', fake.sleep)
+    monkeypatch.setattr(_jobs, 'monotonic', fake.time)
+    monkeypatch.setattr(_jobs, 'sleep', fake.sleep)
     monkeypatch.setattr(_api, '_sleep', fake.sleep)
     return fake
 
@@ -315,8 +315,7 @@ def clock(monkeypatch):
 @pytest.fixture
 def world(monkeypatch, clock):
     fake = World(clock)
-    monkeypatch.setattr(_api, 'fetch_url', fake.fetch_url)
-    monkeypatch.setattr(_preheat, 'fetch_url', fake.fetch_url)
+    monkeypatch.setattr(_http, 'fetch_url', fake.fetch_url)
     monkeypatch.delenv('DRAGONFLY_MANAGER_URL', raising=False)
     monkeypatch.delenv('DRAGONFLY_TOKEN', raising=False)
     return fake

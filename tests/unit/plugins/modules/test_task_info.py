@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils import _preheat
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_id
 from ansible_collections.p2p.dragonfly.plugins.modules import task_info
 
@@ -33,8 +33,8 @@ class Clock(object):
 @pytest.fixture
 def clock(monkeypatch):
     fake = Clock()
-    monkeypatch.setattr(_preheat, '_now', fake.time)
-    monkeypatch.setattr(_preheat, '_sleep', fake.sleep)
+    monkeypatch.setattr(_jobs, 'monotonic', fake.time)
+    monkeypatch.setattr(_jobs, 'sleep', fake.sleep)
     return fake
 
 
