@@ -193,17 +193,24 @@ main() {
     sets=$(release_sets "$REPO_ROOT/roles/common/vars/main.yml" "$@")
 
     # The client crates are the long pole (RocksDB): they build in the background while the Go binaries,
-    # the base image and the fixtures build beside them, on the cores cargo leaves idle in its serial phases.
-    local name manager scheduler client clients_pid
+    # the base image and the fixtures build beside them at a lower CPU priority (nice 10), on the cores
+    # cargo leaves idle in its serial phases: they finish long before cargo, which must not wait for them.
+    # (Both run as background jobs, so that errexit holds inside them; a `( ... ) || die` would switch it off.)
+    local name manager scheduler client clients_pid others_pid
     (while read -r name manager scheduler client; do build_client "$client"; done <<<"$sets") &
     clients_pid=$!
-    build_base
-    build_health_probe
-    while read -r name manager scheduler client; do
-        build_dragonfly_go "$manager"
-        [ "$scheduler" = "$manager" ] || build_dragonfly_go "$scheduler"
-    done <<<"$sets"
-    build_fixtures
+    (
+        renice -n 10 -p "$BASHPID" >/dev/null
+        build_base
+        build_health_probe
+        while read -r name manager scheduler client; do
+            build_dragonfly_go "$manager"
+            [ "$scheduler" = "$manager" ] || build_dragonfly_go "$scheduler"
+        done <<<"$sets"
+        build_fixtures
+    ) &
+    others_pid=$!
+    wait "$others_pid" || die "building the Go binaries, the base image or the fixtures failed (logs: $P2P_DRAGONFLY_CACHE/logs/)"
     wait "$clients_pid" || die "building the client failed (logs: $P2P_DRAGONFLY_CACHE/logs/cargo-install-*)"
 
     local probe="$BIN/grpc-health-probe-$HEALTH_PROBE_VERSION/grpc-health-probe"
