@@ -616,8 +616,8 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._cache import (
     STATE_INCOMPLETE,
     STATE_UNKNOWN,
     CacheWatcher,
-    normalize_sha256,
 )
+from ansible_collections.p2p.dragonfly.plugins.module_utils._hashing import normalize_sha256
 from ansible_collections.p2p.dragonfly.plugins.module_utils._image_reference import (
     format_platform,
     manifest_url,
