@@ -29,6 +29,7 @@ import stat
 import time
 
 from ansible_collections.p2p.dragonfly.plugins.module_utils._hashing import hash_files
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import host_label
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_content_path
 
 
@@ -63,21 +64,24 @@ def digest_from_blob_url(url):
 
 
 def preheat_hosts_by_url(preheat_result):
-    """``{url: [hostname (ip), ...]}`` of where a registered preheat result says each URL is."""
+    """``{url: [(hostname, ip), ...]}`` of where a registered preheat result says each URL is."""
     where = {}
     if not isinstance(preheat_result, dict):
         return where
-    for host in preheat_result.get('hosts') or []:
-        if isinstance(host, dict):
-            for url in host.get('urls') or []:
-                where.setdefault(url, []).append(f"{host.get('hostname')} ({host.get('ip')})")
     job = preheat_result.get('job') or {}
-    for item in (job.get('success_tasks') if isinstance(job, dict) else None) or []:
-        if isinstance(item, dict):
-            label = f"{item.get('hostname')} ({item.get('ip')})"
-            if label not in where.get(item.get('url'), []):
-                where.setdefault(item.get('url'), []).append(label)
+    named = [(url, host) for host in preheat_result.get('hosts') or [] if isinstance(host, dict)
+             for url in host.get('urls') or []]
+    named += [(item.get('url'), item) for item in (job.get('success_tasks') if isinstance(job, dict) else None) or []
+              if isinstance(item, dict)]
+    for url, host in named:
+        key = (host.get('hostname'), host.get('ip'))
+        if key not in where.get(url, []):
+            where.setdefault(url, []).append(key)
     return where
+
+
+def _labels(hosts):
+    return ', '.join(host_label(hostname, ip) for hostname, ip in hosts)
 
 
 def _rust_path(cache_dir, item):
@@ -246,13 +250,13 @@ class CacheChecker(object):
                    'SUCCESS without downloading it, until the task is deleted with a delete_task job), or cache_dir is '
                    'not its storage.dir')
         if hosts and not self.seed_ip:
-            return (f"file absent; the preheat result says it landed on {', '.join(hosts)}: if that is this host, "
+            return (f"file absent; the preheat result says it landed on {_labels(hosts)}: if that is this host, "
                     f'{removed}; if not, with scope single_seed_peer each task goes to one seed peer chosen by '
                     'consistent hashing (set seed_ip to tell)')
         if hosts:
-            others = [host for host in hosts if f'({self.seed_ip})' not in host]
+            others = [(hostname, ip) for hostname, ip in hosts if ip != self.seed_ip]
             if others:
-                return (f"file absent; the preheat result says it landed on {', '.join(others)} (this seed peer is "
+                return (f"file absent; the preheat result says it landed on {_labels(others)} (this seed peer is "
                         f'{self.seed_ip}): with scope single_seed_peer each task goes to one seed peer chosen by '
                         'consistent hashing')
             return f'file absent although the preheat result names this seed peer: {removed}'

@@ -84,7 +84,7 @@ def test_preheat_hosts_by_url():
         job=dict(success_tasks=[dict(url='u1', hostname='seed-1', ip='10.0.0.5'),
                                 dict(url='u2', hostname='seed-2', ip='10.0.0.6')]),
     )
-    assert preheat_hosts_by_url(result) == {'u1': ['seed-1 (10.0.0.5)'], 'u2': ['seed-2 (10.0.0.6)']}
+    assert preheat_hosts_by_url(result) == {'u1': [('seed-1', '10.0.0.5')], 'u2': [('seed-2', '10.0.0.6')]}
     assert preheat_hosts_by_url(None) == {}
 
 
@@ -133,10 +133,10 @@ def test_checker_explains_missing_content_dir(tmp_path):
 
 def test_checker_names_the_seed_that_got_it(tmp_path):
     os.makedirs(os.path.join(str(tmp_path), 'content', 'tasks'))
-    checker = CacheChecker(str(tmp_path), elsewhere={'u': ['seed-2 (10.0.0.6)']}, seed_ip='10.0.0.5')
+    checker = CacheChecker(str(tmp_path), elsewhere={'u': [('seed-2', '10.0.0.6')]}, seed_ip='10.0.0.5')
     results, dummy = checker.check([dict(url='u', task_id='1' * 64, sha256=None, size=None)])
     assert 'landed on seed-2 (10.0.0.6) (this seed peer is 10.0.0.5)' in results[0]['cause']
-    checker = CacheChecker(str(tmp_path), elsewhere={'u': ['seed-1 (10.0.0.5)']}, seed_ip='10.0.0.5')
+    checker = CacheChecker(str(tmp_path), elsewhere={'u': [('seed-1', '10.0.0.5')]}, seed_ip='10.0.0.5')
     results, dummy = checker.check([dict(url='u', task_id='1' * 64, sha256=None, size=None)])
     assert 'names this seed peer' in results[0]['cause']
 
