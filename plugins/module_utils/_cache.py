@@ -55,8 +55,6 @@ STATE_INCOMPLETE = 'incomplete'
 STATE_UNKNOWN = 'unknown'
 
 
-
-
 def digest_from_blob_url(url):
     """The ``sha256:<hex>`` at the end of an OCI blob URL, or ``None``."""
     match = re.search(r'/blobs/(sha256:[0-9a-f]{64})(?:\?.*)?\Z', url or '')

@@ -63,6 +63,8 @@ RAW_DEFAULT_FILTERED_QUERY_PARAMS = FILTERED_QUERY_PARAMS_SEPARATOR.join(_ALL_VE
 
 # The first client release whose canonical URL sorts the query like the scheduler (upstream PR #2014).
 SORTED_QUERY_SINCE = (1, 5, 3)
+
+
 def parse_filtered_query_params(filtered_query_params=None):
     """Return the list of query parameter names the task ID ignores.
 

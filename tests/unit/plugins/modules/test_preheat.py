@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils import _api, _cache, _hashing, _http, _jobs
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _api, _hashing, _http, _jobs
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_content_path, task_id as rust_task_id
 from ansible_collections.p2p.dragonfly.plugins.modules import preheat
 
