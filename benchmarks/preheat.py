@@ -42,8 +42,8 @@ the content.json that `tests/images/content.py generate /var/cache/p2p-dragonfly
     download. Afterwards the benchmark removes the tasks it created with delete_task jobs through the manager (never
     by hand) and waits until their files are gone (--keep leaves them).
 
-(b) Hashing throughput of cache_assert (module_utils/_cache.hash_files, which cache_assert uses, and
-    _cache.sha256_file, one file after the other) against `sha256sum` over the same files, each read once beforehand so
+(b) Hashing throughput of cache_assert (module_utils/_hashing.hash_files, which cache_assert uses, and
+    _hashing.sha256_file, one file after the other) against `sha256sum` over the same files, each read once beforehand so
     that all of them hash from the page cache; best of --hash-rounds rounds. With the stack: the large file and the
     blobs cached by (a). Target: at least 90 % of sha256sum's MB/s.
 
@@ -110,12 +110,12 @@ def collection():
     collection_tree()
     try:
         from ansible_collections.p2p.dragonfly.plugins.module_utils import (
-            _api, _cache, _image_reference, _jobs, _preheat, _registry, _task_id)
+            _api, _cache, _hashing, _image_reference, _jobs, _preheat, _registry, _task_id)
         from ansible_collections.p2p.dragonfly.plugins.modules import preheat as preheat_module
     except ImportError as exc:
         raise SystemExit(f'cannot import the collection ({exc}): run with the virtualenv that has ansible-core, '
                          f'{REPO}/.venv/bin/python (scripts/bootstrap.sh creates it)')
-    return dict(api=_api, cache=_cache, image_reference=_image_reference, jobs=_jobs, preheat=_preheat,
+    return dict(api=_api, cache=_cache, hashing=_hashing, image_reference=_image_reference, jobs=_jobs, preheat=_preheat,
                 registry=_registry, task_id=_task_id,
                 preheat_module=preheat_module)
 
@@ -419,7 +419,7 @@ class Stack(object):
 # --- (b) hashing -----------------------------------------------------------------------------------
 
 def hashing_benchmark(paths, rounds, code):
-    cache = code['cache']
+    cache = code['hashing']
     paths = [path for path in paths if os.path.getsize(path) > 0]
     if not paths:
         raise BenchmarkError('no non-empty file to hash')
@@ -488,9 +488,9 @@ def print_hashing(figures):
     print(f"\n(b) hashing {figures['files']} file(s), {figures['bytes'] / MIB:.0f} MiB, from the page cache, best of the rounds")
     print(f"  {'tool':<44} {'seconds':>8} {'MB/s':>8}")
     print(f"  {'sha256sum':<44} {figures['sha256sum']['seconds']:>8.2f} {figures['sha256sum']['mb_per_second']:>8.0f}")
-    print(f"  {'_cache.sha256_file, one file after the other':<44} {figures['sequential']['seconds']:>8.2f} "
+    print(f"  {'_hashing.sha256_file, one file after the other':<44} {figures['sequential']['seconds']:>8.2f} "
           f"{figures['sequential']['mb_per_second']:>8.0f}")
-    print(f"  {'cache_assert (_cache.hash_files)':<44} {figures['cache_assert']['seconds']:>8.2f} "
+    print(f"  {'cache_assert (_hashing.hash_files)':<44} {figures['cache_assert']['seconds']:>8.2f} "
           f"{figures['cache_assert']['mb_per_second']:>8.0f}")
     verdict = 'met' if ratio >= 0.9 else 'MISSED'
     print(f'  cache_assert / sha256sum: {ratio:.0%} (one file after the other: {sequential_ratio:.0%}); '

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Checking a peer's cache directory on disk.
+"""Checking a peer's cache directory on disk: once (``CacheChecker``, for cache_assert) or while a download runs
+(``CacheWatcher``, for preheat).
 
 Layouts:
 
@@ -14,10 +15,6 @@ Layouts:
 * ``legacy_go`` (the Go dfdaemon, dragonfly <= v2.3.4, ``client/daemon/storage``):
   ``<dir>/<taskID>/<peerID>/data`` and ``.../metadata``, JSON with ``contentLength`` and ``done``.
 
-``dfctl task ls`` (client v1.4.0 ``src/bin/dfctl/task.rs``) prints a blank-style table with the
-columns ``ID  PIECE LENGTH  CONTENT LENGTH  CREATED  FINISHED  FAILED  UPDATED``, times as
-``%Y-%m-%d %H:%M:%S`` and ``-`` when unset.
-
 ``CacheWatcher`` applies the same rule (sha256 of the content file == the expected digest) again and
 again while a download runs, hashing each state of a file at most once (see its docstring).
 """
@@ -25,14 +22,14 @@ again while a download runs, hashing each state of a file at most once (see its 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import hashlib
 import json
 import os
 import re
 import stat
 import time
-from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.p2p.dragonfly.plugins.module_utils._hashing import hash_files
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import host_label
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_content_path
 
 
@@ -40,11 +37,6 @@ LAYOUT_RUST = 'rust'
 LAYOUT_LEGACY_GO = 'legacy_go'
 MODE_FULL = 'full'
 MODE_QUICK = 'quick'
-
-# Big reads keep the per-call Python overhead negligible; hashlib releases the GIL while hashing,
-# so several files are hashed in parallel by threads.
-BLOCK_SIZE = 8 * 1024 * 1024
-MAX_WORKERS = 8
 
 # CacheWatcher: files up to this size are hashed whenever they changed (a few milliseconds each); larger ones
 # only once they have not been written for size / WATCH_QUIET_RATE seconds, at least WATCH_QUIET_MIN and at most
@@ -62,62 +54,6 @@ STATE_VERIFIED = 'verified'
 STATE_INCOMPLETE = 'incomplete'
 STATE_UNKNOWN = 'unknown'
 
-_SHA256_RE = re.compile(r'^[0-9a-f]{64}\Z')
-_DFCTL_COLUMNS = ('ID', 'PIECE LENGTH', 'CONTENT LENGTH', 'CREATED', 'FINISHED', 'FAILED', 'UPDATED')
-
-
-def sha256_file(path, block_size=BLOCK_SIZE):
-    """Return ``(hex digest, bytes read)`` of a file, read sequentially in large blocks."""
-    digest = hashlib.sha256()
-    buffer = bytearray(block_size)
-    view = memoryview(buffer)
-    total = 0
-    with open(path, 'rb', buffering=0) as stream:
-        try:
-            os.posix_fadvise(stream.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
-        except (AttributeError, OSError):
-            pass
-        readinto = stream.readinto
-        update = digest.update
-        while True:
-            count = readinto(buffer)
-            if not count:
-                break
-            update(view[:count])
-            total += count
-    return digest.hexdigest(), total
-
-
-def hash_files(paths, workers=None):
-    """``{path: (hex digest, bytes) or OSError}`` for every path, hashed in parallel."""
-    unique = list(dict.fromkeys(paths))
-    if not unique:
-        return {}
-    workers = max(1, min(workers or MAX_WORKERS, os.cpu_count() or 1, len(unique)))
-
-    def one(path):
-        try:
-            return path, sha256_file(path)
-        except OSError as exc:
-            return path, exc
-
-    if workers == 1:
-        return dict(one(path) for path in unique)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return dict(pool.map(one, unique))
-
-
-def normalize_sha256(value, label):
-    """``sha256:<hex>`` or ``<hex>`` -> ``<hex>``; raises ValueError for anything else."""
-    if value is None:
-        return None
-    text = value.strip().lower()
-    if text.startswith('sha256:'):
-        text = text[len('sha256:'):]
-    if not _SHA256_RE.match(text):
-        raise ValueError(f'{label}: {value!r} is not a sha256 digest (64 hex characters, optionally prefixed by sha256:)')
-    return text
-
 
 def digest_from_blob_url(url):
     """The ``sha256:<hex>`` at the end of an OCI blob URL, or ``None``."""
@@ -125,47 +61,25 @@ def digest_from_blob_url(url):
     return match.group(1) if match else None
 
 
-def parse_dfctl_task_ls(text):
-    """``{task_id: {finished, failed, content_length}}`` from ``dfctl task ls`` output."""
-    lines = [line for line in (text or '').splitlines() if line.strip()]
-    header_index = None
-    for index, line in enumerate(lines):
-        if all(column in line for column in _DFCTL_COLUMNS):
-            header_index = index
-            break
-    if header_index is None:
-        raise ValueError('no table header (ID  PIECE LENGTH  CONTENT LENGTH  CREATED  FINISHED  FAILED  UPDATED) in the output')
-    header = lines[header_index]
-    starts = [header.index(column) for column in _DFCTL_COLUMNS]
-    tasks = {}
-    for line in lines[header_index + 1:]:
-        cells = []
-        for position, start in enumerate(starts):
-            end = starts[position + 1] if position + 1 < len(starts) else len(line)
-            cells.append(line[start:end].strip())
-        task_id = line.split()[0] if line.split() else ''
-        if not _SHA256_RE.match(task_id):
-            continue
-        tasks[task_id] = dict(content_length=cells[2], finished=cells[4] not in ('', '-'), failed=cells[5] not in ('', '-'))
-    return tasks
-
-
 def preheat_hosts_by_url(preheat_result):
-    """``{url: [hostname (ip), ...]}`` of where a registered preheat result says each URL is."""
+    """``{url: [(hostname, ip), ...]}`` of where a registered preheat result says each URL is."""
     where = {}
     if not isinstance(preheat_result, dict):
         return where
-    for host in preheat_result.get('hosts') or []:
-        if isinstance(host, dict):
-            for url in host.get('urls') or []:
-                where.setdefault(url, []).append(f"{host.get('hostname')} ({host.get('ip')})")
     job = preheat_result.get('job') or {}
-    for item in (job.get('success_tasks') if isinstance(job, dict) else None) or []:
-        if isinstance(item, dict):
-            label = f"{item.get('hostname')} ({item.get('ip')})"
-            if label not in where.get(item.get('url'), []):
-                where.setdefault(item.get('url'), []).append(label)
+    named = [(url, host) for host in preheat_result.get('hosts') or [] if isinstance(host, dict)
+             for url in host.get('urls') or []]
+    named += [(item.get('url'), item) for item in (job.get('success_tasks') if isinstance(job, dict) else None) or []
+              if isinstance(item, dict)]
+    for url, host in named:
+        key = (host.get('hostname'), host.get('ip'))
+        if key not in where.get(url, []):
+            where.setdefault(url, []).append(key)
     return where
+
+
+def _labels(hosts):
+    return ', '.join(host_label(hostname, ip) for hostname, ip in hosts)
 
 
 def _rust_path(cache_dir, item):
@@ -334,13 +248,13 @@ class CacheChecker(object):
                    'SUCCESS without downloading it, until the task is deleted with a delete_task job), or cache_dir is '
                    'not its storage.dir')
         if hosts and not self.seed_ip:
-            return (f"file absent; the preheat result says it landed on {', '.join(hosts)}: if that is this host, "
+            return (f"file absent; the preheat result says it landed on {_labels(hosts)}: if that is this host, "
                     f'{removed}; if not, with scope single_seed_peer each task goes to one seed peer chosen by '
                     'consistent hashing (set seed_ip to tell)')
         if hosts:
-            others = [host for host in hosts if f'({self.seed_ip})' not in host]
+            others = [(hostname, ip) for hostname, ip in hosts if ip != self.seed_ip]
             if others:
-                return (f"file absent; the preheat result says it landed on {', '.join(others)} (this seed peer is "
+                return (f"file absent; the preheat result says it landed on {_labels(others)} (this seed peer is "
                         f'{self.seed_ip}): with scope single_seed_peer each task goes to one seed peer chosen by '
                         'consistent hashing')
             return f'file absent although the preheat result names this seed peer: {removed}'

@@ -195,7 +195,13 @@ def expected_tasks(entries, tag=None, application=None, filtered_query_params=No
 # --- what the peers hold ---------------------------------------------------------------------------
 
 def host_label(hostname, ip):
-    return f'{hostname} ({ip})'
+    """How a host is named in messages and results: ``hostname (ip)``, or the name alone without an address."""
+    return f'{hostname} ({ip})' if ip else hostname
+
+
+def labelled(view):
+    """``{(hostname, ip): value}`` as results show it: ``{host label: value}``."""
+    return dict((host_label(hostname, ip), value) for (hostname, ip), value in view.items())
 
 
 class Observations(object):
@@ -245,11 +251,11 @@ class Observations(object):
             self.add_seen(item['hostname'], item['ip'], host_type, item['scheduler_cluster_id'])
 
     def cached(self, tasks):
-        """``{host label: [urls]}`` of the finished tasks among ``tasks``."""
+        """``{(hostname, ip): [urls]}`` of the finished tasks among ``tasks``."""
         view = {}
         for task in tasks:
             for host in self.finished.get(task['task_id'], {}).values():
-                view.setdefault(host_label(host['hostname'], host['ip']), []).append(task['url'])
+                view.setdefault((host['hostname'], host['ip']), []).append(task['url'])
         return view
 
     def per_host(self, tasks):

@@ -327,10 +327,10 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._cache import (
     MODE_QUICK,
     CacheChecker,
     digest_from_blob_url,
-    normalize_sha256,
-    parse_dfctl_task_ls,
     preheat_hosts_by_url,
 )
+from ansible_collections.p2p.dragonfly.plugins.module_utils._dfctl import parse_dfctl_task_ls
+from ansible_collections.p2p.dragonfly.plugins.module_utils._hashing import normalize_sha256
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_id as compute_task_id
 
 

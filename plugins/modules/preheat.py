@@ -616,8 +616,8 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._cache import (
     STATE_INCOMPLETE,
     STATE_UNKNOWN,
     CacheWatcher,
-    normalize_sha256,
 )
+from ansible_collections.p2p.dragonfly.plugins.module_utils._hashing import normalize_sha256
 from ansible_collections.p2p.dragonfly.plugins.module_utils._image_reference import (
     format_platform,
     manifest_url,
@@ -651,6 +651,7 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
     check_selection,
     expected_tasks,
     filtered_query_params_text,
+    labelled,
     manager_error_hint,
 )
 from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import Registry, resolve_image
@@ -826,7 +827,8 @@ class LocalCache(object):
         self.enough = requirement.met_by_one_peer(self.seed_ip)
         # This seed peer must hold every task, so lacking one means a preheat is needed.
         self.must_hold = requirement.includes(self.seed_ip)
-        self.label = f'cache_dir {self.cache_dir}' + (f' ({self.seed_ip})' if self.seed_ip else '')
+        # This cache in a view of which host holds what, until a manager answer names its host.
+        self.key = (f'cache_dir {self.cache_dir}', self.seed_ip or '')
 
     @property
     def can_settle(self):
@@ -855,16 +857,16 @@ class LocalCache(object):
                      cause=result['cause']) for result in self.watcher.results()]
 
     def merge_into(self, view):
-        """``view`` (``{host label: [urls]}``) with the URLs verified here added to this seed peer's entry."""
+        """``view`` (``{(hostname, ip): [urls]}``) with the URLs verified here added to this seed peer's entry."""
         merged = dict((label, list(urls)) for label, urls in view.items())
         verified = set(self.verified_ids())
         urls = [task['url'] for task in self.tasks if task['task_id'] in verified]
         if not urls:
             return merged
-        label = self.label
+        key = self.key
         if self.seed_ip:
-            label = next((known for known in merged if known.endswith(f'({self.seed_ip})')), label)
-        entry = merged.setdefault(label, [])
+            key = next((known for known in merged if known[1] == self.seed_ip), key)
+        entry = merged.setdefault(key, [])
         entry.extend(url for url in urls if url not in entry)
         order = dict((task['url'], index) for index, task in enumerate(self.tasks))
         entry.sort(key=lambda url: order.get(url, len(order)))
@@ -1023,7 +1025,7 @@ def run(module, started, state):
 
     if module.check_mode:
         result['changed'] = True
-        result['diff'] = dict(before=before, after={requirement.describe(): [task['url'] for task in tasks]})
+        result['diff'] = dict(before=labelled(before), after={requirement.describe(): [task['url'] for task in tasks]})
         if local is not None:
             local_outcome(result, run_)
         return result
@@ -1096,7 +1098,7 @@ def finish(result, run_, before):
     if run_.local is not None:
         local_outcome(result, run_)
         after = run_.local.merge_into(after)
-    result['diff'] = dict(before=before, after=after)
+    result['diff'] = dict(before=labelled(before), after=labelled(after))
 
 
 def main():

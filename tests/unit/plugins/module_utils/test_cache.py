@@ -12,17 +12,15 @@ import time
 
 import pytest
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils import _cache
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _cache, _hashing
 from ansible_collections.p2p.dragonfly.plugins.module_utils._cache import (
     CacheChecker,
     CacheWatcher,
     digest_from_blob_url,
-    hash_files,
-    normalize_sha256,
-    parse_dfctl_task_ls,
     preheat_hosts_by_url,
-    sha256_file,
 )
+from ansible_collections.p2p.dragonfly.plugins.module_utils._dfctl import parse_dfctl_task_ls
+from ansible_collections.p2p.dragonfly.plugins.module_utils._hashing import hash_files, normalize_sha256, sha256_file
 
 
 # Shaped like the output of dfctl task ls (client v1.4.0): tabled, Style::blank(), header left-aligned.
@@ -34,7 +32,7 @@ DFCTL_OUTPUT = """\
 """.format(a='a' * 64, b='b' * 64, c='c' * 64)
 
 
-@pytest.mark.parametrize('size', [0, 1, _cache.BLOCK_SIZE - 1, _cache.BLOCK_SIZE, _cache.BLOCK_SIZE + 1, 3 * _cache.BLOCK_SIZE + 7])
+@pytest.mark.parametrize('size', [0, 1, _hashing.BLOCK_SIZE - 1, _hashing.BLOCK_SIZE, _hashing.BLOCK_SIZE + 1, 3 * _hashing.BLOCK_SIZE + 7])
 def test_sha256_file_matches_hashlib(tmp_path, size):
     data = os.urandom(size)
     path = tmp_path / 'f'
@@ -86,7 +84,7 @@ def test_preheat_hosts_by_url():
         job=dict(success_tasks=[dict(url='u1', hostname='seed-1', ip='10.0.0.5'),
                                 dict(url='u2', hostname='seed-2', ip='10.0.0.6')]),
     )
-    assert preheat_hosts_by_url(result) == {'u1': ['seed-1 (10.0.0.5)'], 'u2': ['seed-2 (10.0.0.6)']}
+    assert preheat_hosts_by_url(result) == {'u1': [('seed-1', '10.0.0.5')], 'u2': [('seed-2', '10.0.0.6')]}
     assert preheat_hosts_by_url(None) == {}
 
 
@@ -135,10 +133,10 @@ def test_checker_explains_missing_content_dir(tmp_path):
 
 def test_checker_names_the_seed_that_got_it(tmp_path):
     os.makedirs(os.path.join(str(tmp_path), 'content', 'tasks'))
-    checker = CacheChecker(str(tmp_path), elsewhere={'u': ['seed-2 (10.0.0.6)']}, seed_ip='10.0.0.5')
+    checker = CacheChecker(str(tmp_path), elsewhere={'u': [('seed-2', '10.0.0.6')]}, seed_ip='10.0.0.5')
     results, dummy = checker.check([dict(url='u', task_id='1' * 64, sha256=None, size=None)])
     assert 'landed on seed-2 (10.0.0.6) (this seed peer is 10.0.0.5)' in results[0]['cause']
-    checker = CacheChecker(str(tmp_path), elsewhere={'u': ['seed-1 (10.0.0.5)']}, seed_ip='10.0.0.5')
+    checker = CacheChecker(str(tmp_path), elsewhere={'u': [('seed-1', '10.0.0.5')]}, seed_ip='10.0.0.5')
     results, dummy = checker.check([dict(url='u', task_id='1' * 64, sha256=None, size=None)])
     assert 'names this seed peer' in results[0]['cause']
 
@@ -208,13 +206,13 @@ def _write(cache_dir, item, data, age=10.0):
 @pytest.fixture
 def counted_hashes(monkeypatch):
     hashed = []
-    real = _cache.sha256_file
+    real = _hashing.sha256_file
 
     def counting(path, *args):
         hashed.append(path)
         return real(path, *args)
 
-    monkeypatch.setattr(_cache, 'sha256_file', counting)
+    monkeypatch.setattr(_hashing, 'sha256_file', counting)
     return hashed
 
 

@@ -199,7 +199,7 @@ def test_preheat_outcome_and_observations():
     # seed-2 is known from the failure, so "every seed peer" is not met.
     assert Requirement('all_seed_peers', cluster_ids=[1]).unmet('t', seen).startswith('finished on 1 of the 2')
     assert Requirement('single_seed_peer', cluster_ids=[1]).unmet('t', seen) is None
-    assert seen.cached([dict(url=BLOB, task_id='t')]) == {'seed-1 (10.0.0.5)': [BLOB]}
+    assert seen.cached([dict(url=BLOB, task_id='t')]) == {('seed-1', '10.0.0.5'): [BLOB]}
     assert seen.per_host([dict(url=BLOB, task_id='t')]) == [dict(hostname='seed-1', ip='10.0.0.5', host_type='super',
                                                                  scheduler_cluster_id=1, task_ids=['t'], urls=[BLOB])]
 

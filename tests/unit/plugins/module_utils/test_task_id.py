@@ -6,27 +6,15 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import io
-import os
 
 import pytest
 
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import (
     DEFAULT_FILTERED_QUERY_PARAMS,
-    DEFAULT_STORAGE_DIR,
     RAW_DEFAULT_FILTERED_QUERY_PARAMS,
-    TASK_TYPE_PERSISTENT,
-    TASK_TYPE_PERSISTENT_CACHE,
-    TASK_TYPE_STANDARD,
-    blob_digest_task_id,
     canonical_url,
-    content_task_id,
-    file_content_task_id,
-    is_blob_url,
     normalize_url,
     parse_filtered_query_params,
-    persistent_cache_task_id,
-    persistent_task_id,
     task_content_path,
     task_id,
 )
@@ -34,7 +22,6 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import (
 
 BLOB_DIGEST = '1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef'
 BLOB_URL = 'https://registry.example.com/v2/myorg/myrepo/blobs/sha256:' + BLOB_DIGEST
-TEST_FILE_CONTENT = b'This is a test file'
 
 # dragonfly-client-util 1.4.0 (same to v1.5.2) src/id_generator/mod.rs, tests::should_generate_task_id; all seven
 # are among the v1.5.10 vectors below too (same IDs under both rules).
@@ -401,93 +388,19 @@ def test_task_id_argument_errors(kwargs, message):
         task_id('https://example.com', **kwargs)
 
 
-def test_content_task_id():
-    expected = 'e2d0fe1585a63ec6009c8016ff8dda8b17719a637405a4e23c0ff81339148249'
-    assert content_task_id('This is a test file') == expected
-    assert content_task_id(TEST_FILE_CONTENT) == expected
-    assert content_task_id(io.BytesIO(TEST_FILE_CONTENT)) == expected
-
-
-def test_content_task_id_rejects_other_types():
-    with pytest.raises(ValueError, match='content must be text, bytes or a binary file object'):
-        content_task_id(42)
-
-
-def test_file_content_task_id(tmp_path):
-    path = tmp_path / 'testfile'
-    path.write_bytes(TEST_FILE_CONTENT * 10000)
-    assert file_content_task_id(str(path)) == content_task_id(TEST_FILE_CONTENT * 10000)
-
-
-@pytest.mark.parametrize('url, expected', [
-    (BLOB_URL, BLOB_DIGEST),
-    (BLOB_URL + '?ns=docker.io', BLOB_DIGEST),
-    ('http://localhost:5000/v2/a/b/c/blobs/sha512:' + 'ab' * 64, 'ab' * 64),
-    ('https://r.example/v2/x/blobs/crc32:1234567890', '1234567890'),
-])
-def test_blob_digest_task_id(url, expected):
-    assert is_blob_url(url)
-    assert blob_digest_task_id(url) == expected
-
-
-@pytest.mark.parametrize('url, message', [
-    ('https://registry.example.com/v2/myorg/myrepo/manifests/latest', 'is not an OCI blob URL'),
-    ('https://registry.example.com/v2/myorg/myrepo/blobs/' + BLOB_DIGEST, 'invalid digest'),
-    ('https://registry.example.com/v2/myorg/myrepo/blobs/md5:' + BLOB_DIGEST, 'invalid digest algorithm'),
-    ('https://registry.example.com/v2/myorg/myrepo/blobs/sha256:abc', 'invalid sha256 digest length 3, expected 64'),
-])
-def test_blob_digest_task_id_errors(url, message):
-    with pytest.raises(ValueError, match=message):
-        blob_digest_task_id(url)
-
-
 def test_blob_url_in_url_mode_is_hashed_like_any_url():
     # Manager preheat jobs do not enable blob digest mode, so layers get URL based IDs.
     assert task_id(BLOB_URL) != BLOB_DIGEST
     assert task_id(BLOB_URL) == task_id(BLOB_URL, filtered_query_params=[])
 
 
-def test_persistent_task_id():
-    # dragonfly-client-util 1.4.0 src/id_generator/mod.rs, tests::should_generate_persistent_task_id.
-    expected = 'b51f4f44921bb585277a5cbac13e7f6e2858238e98546f3ee6bfeb56369979c0'
-    assert persistent_task_id('my-object-key', 'us-west-1', 'https://s3.us-west-1.amazonaws.com') == expected
-
-
-@pytest.mark.parametrize('piece_length, tag, application, expected', [
-    # dragonfly-client-util 1.4.0 src/id_generator/mod.rs, tests::should_generate_persistent_cache_task_id.
-    (1024, 'tag1', 'app1', '7160a071a9acea5ac341e770c14d0211c38a4b15b3bbe2c5f848a706fd47419e'),
-    (None, None, 'app1', '0d0f8536f51227fda07141308f5ae8149b561b51b61c6517125f25dfa27acf5b'),
-    (None, 'tag1', None, 'a98b76813681e30cf83733fe055792b86393bba6f18e3d89fd8c18253922d992'),
-    (1024, None, None, 'e894374a39e39cfa78c409cac02f2cdbb5605a24f5ff55c7bc2b624877556c03'),
-])
-def test_persistent_cache_task_id(tmp_path, piece_length, tag, application, expected):
-    path = tmp_path / 'testfile'
-    path.write_bytes(TEST_FILE_CONTENT)
-    assert persistent_cache_task_id(str(path), piece_length=piece_length, tag=tag, application=application) == expected
-
-
-@pytest.mark.parametrize('task_type, directory', [
-    (TASK_TYPE_STANDARD, 'tasks'),
-    (TASK_TYPE_PERSISTENT, 'persistent-tasks'),
-    (TASK_TYPE_PERSISTENT_CACHE, 'persistent-cache-tasks'),
-])
-def test_task_content_path(task_type, directory):
+def test_task_content_path():
     task = 'c4f108ab1d2b8cfdffe89ea9676af35123fa02e3c25167d62538f630d5d44745'
-    expected = os.path.join(DEFAULT_STORAGE_DIR, 'content', directory, 'c4f', task)
-    assert task_content_path(DEFAULT_STORAGE_DIR, task, task_type) == expected
-
-
-def test_task_content_path_defaults_to_standard_tasks():
+    assert task_content_path('/var/lib/dragonfly', task) == '/var/lib/dragonfly/content/tasks/c4f/' + task
     assert task_content_path('/data', 'abcdef') == '/data/content/tasks/abc/abcdef'
 
 
-@pytest.mark.parametrize('task, task_type, message', [
-    ('ab', TASK_TYPE_STANDARD, 'invalid task ID'),
-    ('../../etc', TASK_TYPE_STANDARD, 'invalid task ID'),
-    ('...', TASK_TYPE_STANDARD, 'invalid task ID'),
-    (None, TASK_TYPE_STANDARD, 'invalid task ID'),
-    ('abcdef', 'CACHE', 'task_type must be one of'),
-])
-def test_task_content_path_errors(task, task_type, message):
-    with pytest.raises(ValueError, match=message):
-        task_content_path('/data', task, task_type)
+@pytest.mark.parametrize('task', ['ab', '../../etc', '...', None])
+def test_task_content_path_errors(task):
+    with pytest.raises(ValueError, match='invalid task ID'):
+        task_content_path('/data', task)

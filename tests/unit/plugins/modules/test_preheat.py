@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils import _api, _cache, _http, _jobs
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _api, _hashing, _http, _jobs
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_content_path, task_id as rust_task_id
 from ansible_collections.p2p.dragonfly.plugins.modules import preheat
 
@@ -993,8 +993,8 @@ def test_corrupt_local_file_is_not_accepted(world, clock, disk, run_module, monk
     # The seed's metadata still marks the task finished: the preheat does not download it again.
     disk.keep.add(AMD64_BLOBS[2])
     hashed = []
-    real_sha256_file = _cache.sha256_file
-    monkeypatch.setattr(_cache, 'sha256_file', lambda path, *args: hashed.append(path) or real_sha256_file(path, *args))
+    real_sha256_file = _hashing.sha256_file
+    monkeypatch.setattr(_hashing, 'sha256_file', lambda path, *args: hashed.append(path) or real_sha256_file(path, *args))
 
     result = run(run_module, local_args(disk, seed_ip=SEED_1['ip']))
 
