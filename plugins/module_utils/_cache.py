@@ -122,6 +122,18 @@ def _legacy_tasks(cache_dir):
     return tasks
 
 
+def disk_usage_percent(path):
+    """The usage of the filesystem holding ``path`` as dfdaemon's garbage collection counts it without
+    gc.policy.diskThreshold (``100 - available * 100 / total``, integer division), or None."""
+    try:
+        stat_result = os.statvfs(path)
+    except OSError:
+        return None
+    if not stat_result.f_blocks:
+        return None
+    return 100 - stat_result.f_bavail * 100 // stat_result.f_blocks
+
+
 def _size(path):
     try:
         return os.stat(path).st_size
@@ -243,7 +255,8 @@ class CacheChecker(object):
             return (f'cache_dir {self.cache_dir} has no content/ directory at all: it is not the directory mounted at the '
                     "seed peer's storage.dir (/var/lib/dragonfly), or this is not the seed peer's host")
         hosts = self.elsewhere.get(result['url']) if result['url'] else None
-        removed = ('its file was removed since (GC by gc.policy.taskTTL, storage.keep=false wiping it at restart, or '
+        removed = ('its file was removed since (GC by gc.policy.taskTTL or by disk usage' + self._disk_note() + ', '
+                   'storage.keep=false wiping it at restart, or '
                    "deleted by hand: then the seed's metadata still marks the task finished and a new preheat ends "
                    'SUCCESS without downloading it, until the task is deleted with a delete_task job), or cache_dir is '
                    'not its storage.dir')
@@ -261,7 +274,16 @@ class CacheChecker(object):
         if self.layout == LAYOUT_LEGACY_GO and not result['task_id']:
             return 'no finished task with this length and sha256 in the Go dfdaemon data directory'
         return ('file absent: this peer never downloaded the task (not preheated here, different task ID inputs: tag, '
-                'application, filtered_query_params, piece_length, registry host), or it was removed (GC, storage.keep)')
+                'application, filtered_query_params, piece_length, registry host), or it was removed (GC by '
+                'gc.policy.taskTTL or by disk usage' + self._disk_note() + ', storage.keep)')
+
+    def _disk_note(self):
+        """The filesystem usage that matters for dfdaemon's disk garbage collection, as a parenthesis."""
+        usage = disk_usage_percent(self.cache_dir)
+        if usage is None:
+            return ''
+        return (f' (this filesystem is {usage}% used as dfdaemon counts it: without gc.policy.diskThreshold it evicts '
+                'from gc.policy.diskHighThresholdPercent, 80 by default)')
 
     def _summary(self, results, seconds):
         ok = sum(1 for result in results if result['ok'])

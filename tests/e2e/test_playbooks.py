@@ -2,11 +2,12 @@
 
 The shared stack of tests/e2e (conftest.py `lab`) serves the module, which runs last (it removes and redeploys
 the stack) and preheats content no other module touches; the tests run in file order: preheat/verify through
-ansible-runner, then remove + redeploy, then upgrade.
+ansible-runner, then remove + redeploy, disk garbage collection, then upgrade.
 """
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import urllib.error
@@ -16,8 +17,8 @@ import ansible_runner
 import pytest
 import yaml
 
-from conftest import (BASE, GATEWAY, MANAGER_PORT, PREFIX, REGISTRY, REPO, default_release_set, e2e_playbook as playbook,
-                      inventories, release_set, run_tasks, sha256_of)
+from conftest import (BASE, GATEWAY, MANAGER_PORT, PREFIX, REGISTRY, REPO, default_release_set, docker_containers,
+                      e2e_playbook as playbook, inventories, release_set, run_tasks, sha256_of)
 
 CACHE_DIR = BASE + "/seed-peer/cache"
 TOKEN_FILE = BASE + "/manager/secrets/token"
@@ -210,6 +211,52 @@ def test_remove_keeps_data_and_site_brings_the_same_deployment_back(stack):
     rc, out = playbook("playbooks/verify.yml", CONTENT_VARS)
     assert rc == 0, out[-3000:]
     assert kept(before), "the redeploy must keep the cache"
+
+
+def seed_peer_log(since):
+    """What the shared stack's seed peer wrote to its console (dragonfly_log_output console) since ``since``."""
+    names = docker_containers("com.docker.compose.project=%s-seed-peer" % PREFIX)
+    assert len(names) == 1, names
+    result = subprocess.run(["docker", "logs", "--since", since, names[0]], capture_output=True, text=True, check=True)
+    return result.stdout + result.stderr
+
+
+def docker_now():
+    """The engine's clock, for ``docker logs --since``."""
+    return subprocess.run(["docker", "info", "--format", "{{.SystemTime}}"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def content_bytes():
+    """What dfdaemon counts against gc.policy.diskThreshold: the length of every file below <storage.dir>/content."""
+    return sum(os.path.getsize(os.path.join(root, name))
+               for root, _dirs, names in os.walk(CACHE_DIR + "/content") for name in names)
+
+
+def test_disk_gc_threshold_is_the_capacity_dfdaemon_collects_against(stack):
+    before = preheated()
+    # A capacity the cache already fills to 90%: the collection at start must evict the oldest tasks until it is
+    # down to 60%, i.e. about a third of what the cache holds, and leave room for the readiness probe.
+    capacity = content_bytes() * 10 // 9
+    since = docker_now()
+    rc, out = playbook("playbooks/site.yml", "dragonfly_seed_peer_gc_disk_threshold=%d" % capacity)
+    assert rc == 0, out[-3000:]
+    with open(BASE + "/seed-peer/config/dfdaemon.yaml") as handle:
+        assert str(yaml.safe_load(handle)["gc"]["policy"]["diskThreshold"]) == str(capacity)
+    log = seed_peer_log(since)
+    assert re.search(r"start to evict task by disk usage, disk usage 9\d% is higher than high threshold 80%", log), log[-3000:]
+    evicted = sorted(set(before) - set(cached_files()))
+    assert evicted, "a capacity below what the cache holds must evict content"
+    for path in evicted:
+        assert "evict task %s size" % os.path.basename(path) in log, path
+
+    # The contrast: back to the lab's capacity, the restart collects nothing and keeps what is left.
+    left = cached_files()
+    since = docker_now()
+    rc, out = playbook("playbooks/site.yml")
+    assert rc == 0, out[-3000:]
+    assert "evict task by disk usage" not in seed_peer_log(since)
+    assert kept(left)
 
 
 def release_set_images(name):

@@ -21,8 +21,9 @@ SEED_PLAY = """
 # A compose project prefix of their own: the stacks of the other gates (molecule) come and go meanwhile, and the
 # "nothing changed" checks count the containers of these projects.
 PREFIX = "p2p-preflight"
+# A cache capacity of its own, so that this host's disk usage cannot decide the outcome (cases below unset it).
 COMMON = {"dragonfly_advertise_ip": "127.0.0.1", "dragonfly_seed_peer_manager_address": "127.0.0.1:65003",
-          "dragonfly_compose_project_prefix": PREFIX}
+          "dragonfly_compose_project_prefix": PREFIX, "dragonfly_seed_peer_gc_disk_threshold": "8GiB"}
 
 
 def assert_nothing_changed(base_dir, project, containers_before):
@@ -48,6 +49,11 @@ SEED = (SEED_PLAY, PREFIX + "-seed-peer")
     (SEED, {"dragonfly_seed_peer_image_tag": "latest"}, "is not pinned"),
     (SEED, {"dragonfly_seed_peer_image": "dragonflyoss/client", "dragonfly_seed_peer_image_tag": "v1.5.10",
             "dragonfly_seed_peer_cache_min_free_mb": 10 ** 9}, "below the required"),
+    # Whole-filesystem collection on a filesystem (this one) already past the high percentage.
+    (SEED, {"dragonfly_seed_peer_gc_disk_threshold": "", "dragonfly_seed_peer_gc_disk_high_threshold_percent": 2,
+            "dragonfly_seed_peer_gc_disk_low_threshold_percent": 1}, "would evict every cached task at start"),
+    (SEED, {"dragonfly_seed_peer_gc_disk_threshold": "lots"}, "it must be empty or a size such as"),
+    (SEED, {"dragonfly_seed_peer_gc_disk_low_threshold_percent": 80}, "(1 to below the high one)"),
 ])
 def test_preflight_refuses_and_changes_nothing(playbook_runner, tmp_path, role, bad, message):
     play, project = role
@@ -78,12 +84,17 @@ def test_old_compose_plugin_is_refused(playbook_runner, tmp_path):
     assert_nothing_changed(base, PREFIX + "-manager", before)
 
 
-def test_valid_input_passes_preflight_and_check_mode_changes_nothing(playbook_runner, tmp_path):
+@pytest.mark.parametrize("settings", [
+    {},
+    # The disk usage check's contrast: the same filesystem passes below a high percentage it has not reached.
+    {"dragonfly_seed_peer_gc_disk_threshold": "", "dragonfly_seed_peer_gc_disk_high_threshold_percent": 99},
+], ids=["own-capacity", "whole-filesystem"])
+def test_valid_input_passes_preflight_and_check_mode_changes_nothing(playbook_runner, tmp_path, settings):
     # The contrast to the refusals above: valid input passes every check, and check mode predicts
     # changes without making any.
     base = str(tmp_path / "base")
     before = docker_containers("com.docker.compose.project=%s-seed-peer" % PREFIX)
-    rc, out = playbook_runner(SEED_PLAY, extra_vars=dict(COMMON, dragonfly_base_dir=base), check=True)
+    rc, out = playbook_runner(SEED_PLAY, extra_vars=dict(COMMON, dragonfly_base_dir=base, **settings), check=True)
     assert rc == 0, out
     assert "changed=0" not in out, out
     assert_nothing_changed(base, PREFIX + "-seed-peer", before)

@@ -141,6 +141,36 @@ def test_checker_names_the_seed_that_got_it(tmp_path):
     assert 'names this seed peer' in results[0]['cause']
 
 
+class FakeStatvfs(object):
+    def __init__(self, blocks, available):
+        self.f_blocks, self.f_bavail = blocks, available
+
+
+@pytest.mark.parametrize('blocks, available, usage', [(1000, 1000, 0), (1000, 214, 79), (1000, 199, 81), (3, 1, 67),
+                                                      (1000, 0, 100)])
+def test_disk_usage_percent_counts_as_dfdaemon(monkeypatch, blocks, available, usage):
+    # dfdaemon: 100 - available * 100 / total in integer arithmetic (df rounds differently and leaves out reserved
+    # blocks, so it shows a lower figure).
+    monkeypatch.setattr(_cache.os, 'statvfs', lambda path: FakeStatvfs(blocks, available))
+    assert _cache.disk_usage_percent('/any') == usage
+
+
+def test_disk_usage_percent_unknown(monkeypatch, tmp_path):
+    assert _cache.disk_usage_percent(str(tmp_path / 'missing')) is None
+    monkeypatch.setattr(_cache.os, 'statvfs', lambda path: FakeStatvfs(0, 0))
+    assert _cache.disk_usage_percent('/any') is None
+
+
+def test_checker_gives_the_disk_usage_when_a_file_is_absent(monkeypatch, tmp_path):
+    os.makedirs(os.path.join(str(tmp_path), 'content', 'tasks'))
+    monkeypatch.setattr(_cache, 'disk_usage_percent', lambda path: 81)
+    item = dict(url='u', task_id='1' * 64, sha256=None, size=None)
+    results, dummy = CacheChecker(str(tmp_path)).check([item])
+    assert 'this filesystem is 81% used as dfdaemon counts it' in results[0]['cause']
+    results, dummy = CacheChecker(str(tmp_path), elsewhere={'u': [('seed-1', '10.0.0.5')]}, seed_ip='10.0.0.5').check([item])
+    assert 'names this seed peer' in results[0]['cause'] and '81% used' in results[0]['cause']
+
+
 def test_checker_dfctl(tmp_path):
     cache = str(tmp_path)
     for task in ('a' * 64, 'b' * 64, 'd' * 64):
