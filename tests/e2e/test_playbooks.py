@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -184,6 +185,53 @@ def test_cluster_info_lists_the_real_peers_and_drops_a_stopped_one(stack, tmp_pa
         assert supers.get("localhost-seed-peer") == GATEWAY, supers
     finally:
         subprocess.run(["docker", "start", peer], check=True, capture_output=True)
+
+
+REDIS_PORT = 26379  # dragonfly_redis_port of the inventory
+PROXY_PORTS = {24001, 24011}  # the peer's and the seed peer's proxy: dragonfly_*_proxy_bind_address, loopback
+
+
+def published_addresses():
+    """{(project, container port): {host address}} of every container of the shared stack."""
+    names = docker_containers("com.docker.compose.project")
+    inspected = json.loads(subprocess.run(["docker", "inspect"] + names, capture_output=True, text=True,
+                                          check=True).stdout)
+    found = {}
+    for container in inspected:
+        project = container["Config"]["Labels"]["com.docker.compose.project"]
+        if not project.startswith(PREFIX + "-"):
+            continue
+        for port, bindings in (container["NetworkSettings"]["Ports"] or {}).items():
+            for binding in bindings or []:
+                found.setdefault((project, port), set()).add((binding["HostIp"], int(binding["HostPort"])))
+    return found
+
+
+def connects(address, port):
+    try:
+        socket.create_connection((address, port), timeout=5).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_published_ports_bind_to_the_advertise_address_only(stack):
+    found = published_addresses()
+    assert found, "no published port in the shared stack"
+    for (project, port), bindings in sorted(found.items()):
+        addresses = {address for address, _ in bindings}
+        published = {host_port for _, host_port in bindings}
+        if published & PROXY_PORTS:
+            assert addresses == {"127.0.0.1"}, (project, port, bindings)
+        elif (project, port) == (PREFIX + "-manager", "8080/tcp"):
+            assert addresses == {GATEWAY, "127.0.0.1"}, (project, port, bindings)
+        else:
+            assert addresses == {GATEWAY}, (project, port, bindings)
+    # Redis on the advertise address answers, on loopback nothing listens; the manager's REST port answers on both.
+    assert connects(GATEWAY, REDIS_PORT) and not connects("127.0.0.1", REDIS_PORT)
+    for address in (GATEWAY, "127.0.0.1"):
+        with urllib.request.urlopen("http://%s:%d/healthy" % (address, MANAGER_PORT), timeout=30) as response:
+            assert response.status == 200
 
 
 def preheated():

@@ -53,6 +53,8 @@ SEED = (SEED_PLAY, PREFIX + "-seed-peer")
     (SEED, {"dragonfly_seed_peer_gc_disk_threshold": "", "dragonfly_seed_peer_gc_disk_high_threshold_percent": 2,
             "dragonfly_seed_peer_gc_disk_low_threshold_percent": 1}, "would evict every cached task at start"),
     (SEED, {"dragonfly_seed_peer_gc_disk_threshold": "lots"}, "it must be empty or a size such as"),
+    # TEST-NET-1: no host has it.
+    (MANAGER, {"dragonfly_bind_address": "192.0.2.1"}, "is not an address of"),
     (SEED, {"dragonfly_seed_peer_gc_disk_low_threshold_percent": 80}, "(1 to below the high one)"),
 ])
 def test_preflight_refuses_and_changes_nothing(playbook_runner, tmp_path, role, bad, message):
