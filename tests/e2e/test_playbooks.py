@@ -234,6 +234,46 @@ def test_published_ports_bind_to_the_advertise_address_only(stack):
             assert response.status == 200
 
 
+def secret_values():
+    """The deployment's secrets as the manager host keeps them: <manager dir>/secrets, one 0600 file each."""
+    values = {}
+    for path in glob.glob(BASE + "/manager/secrets/*"):
+        with open(path) as handle:
+            values[os.path.basename(path)] = handle.read().strip()
+    return {name: value for name, value in values.items() if value}
+
+
+def redis_answers(*commands):
+    """What the bundled Redis, at the advertise address, answers to inline commands sent in one go."""
+    with socket.create_connection((GATEWAY, REDIS_PORT), timeout=10) as connection:
+        connection.sendall("".join(command + "\r\n" for command in commands).encode())
+        connection.shutdown(socket.SHUT_WR)
+        chunks = []
+        chunk = connection.recv(4096)
+        while chunk:
+            chunks.append(chunk)
+            chunk = connection.recv(4096)
+    return b"".join(chunks).decode()
+
+
+def test_no_secret_in_any_containers_configuration(stack):
+    secrets = secret_values()
+    assert {"admin-password", "database-password", "redis-password", "jwt-key", "token"} <= set(secrets), sorted(secrets)
+    names = [name for name in docker_containers("com.docker.compose.project")
+             if name.startswith(PREFIX + "-")]
+    inspected = subprocess.run(["docker", "inspect"] + names, capture_output=True, text=True, check=True).stdout
+    assert PREFIX + "-manager-mariadb-1" in inspected and PREFIX + "-manager-redis-1" in inspected
+    assert [name for name, value in sorted(secrets.items()) if value in inspected] == []
+    assert not os.path.exists(BASE + "/manager/.env") and not os.path.exists(BASE + "/manager/.mariadb.env")
+    # The contrast: these are the live values. Redis refuses a client without the password and takes this one; the
+    # manager's own configuration (0600) holds them, where the same scan finds them.
+    assert redis_answers("PING").startswith("-NOAUTH")
+    assert redis_answers("AUTH " + secrets["redis-password"], "PING") == "+OK\r\n+PONG\r\n"
+    with open(BASE + "/manager/config/manager.yaml") as handle:
+        config = handle.read()
+    assert secrets["database-password"] in config and secrets["redis-password"] in config
+
+
 def preheated():
     """The test content is cached (a no-op when an earlier test preheated it)."""
     rc, out = playbook("playbooks/preheat.yml", CONTENT_VARS)
