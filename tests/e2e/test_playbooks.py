@@ -219,8 +219,8 @@ def test_published_ports_bind_to_the_advertise_address_only(stack):
     found = published_addresses()
     assert found, "no published port in the shared stack"
     for (project, port), bindings in sorted(found.items()):
-        addresses = {address for address, _ in bindings}
-        published = {host_port for _, host_port in bindings}
+        addresses = {binding[0] for binding in bindings}
+        published = {binding[1] for binding in bindings}
         if published & PROXY_PORTS:
             assert addresses == {"127.0.0.1"}, (project, port, bindings)
         elif (project, port) == (PREFIX + "-manager", "8080/tcp"):
