@@ -27,6 +27,8 @@ description:
     never appears in a file more open than wanted. A fixed mode, owner or group counts as a change.
   - O(secret_files) are handled like O(files) but never shown, neither in the diff nor in a message; only their paths are
     reported.
+  - A directory of O(dirs) with O(dirs[].marker) gets that marker file when the module creates it, and only then, so that
+    a later purge can tell the directories this collection created from those it found.
 
 extends_documentation_fragment:
   - p2p.dragonfly.attributes
@@ -79,6 +81,12 @@ options:
             start.
         type: bool
         default: true
+      marker:
+        description:
+          - Name of a file (no C(/)) written into the directory, mode C(0644), when the module creates the directory;
+            never into a directory that exists already. It says that this collection created the directory; the
+            roles' purge deletes only directories that hold it.
+        type: str
       owner:
         description:
           - Name or ID of the user that owns the directory. If not set, a new directory belongs to the user the module runs
@@ -179,6 +187,8 @@ EXAMPLES = r"""
         mode: "0755"
         owner: root
         group: root
+        # Written only if this task creates the directory.
+        marker: .p2p-dragonfly-created
       - path: /opt/dragonfly/scheduler/config
         mode: "0755"
       # The image changes the owner of its log directory at start: only create it.
@@ -246,6 +256,8 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._files import write_
 # ansible.builtin.copy's default max_file_size_for_diff: larger files are not shown.
 MAX_DIFF_SIZE = 104448
 OCTAL_MODE = re.compile(r'^(?:0o?)?([0-7]{3,4})$')
+MARKER_TEXT = ('p2p.dragonfly created this directory. A purge (dragonfly_state=absent, dragonfly_purge=true) deletes it '
+               'with everything in it; it deletes no directory without this file.\n')
 
 
 class ProjectFilesError(Exception):
@@ -287,6 +299,9 @@ class Item(object):
         self.path = os.path.normpath(path)
         self.where = f'{self.where} ({self.path})'
         self.managed = entry.get('managed', True)
+        self.marker = entry.get('marker')
+        if self.marker is not None and (not self.marker or '/' in self.marker or self.marker in ('.', '..')):
+            raise ProjectFilesError(f"{self.where}.marker '{self.marker}' is not a file name: give a name without '/'")
         mode = entry.get('mode')
         if mode is None and self.managed:
             fix = 'set mode, or managed: false' if kind == 'dirs' else 'set mode, or leave it out for the default'
@@ -359,7 +374,21 @@ def ensure_dir(module, item, diffs):
         except OSError as exc:
             raise ProjectFilesError(f"{item.where}: cannot create the directory: {exc.strerror}")
         module.set_fs_attributes_if_different(item.fs_args(), True)
+        if item.marker:
+            write_marker(module, item)
     return True
+
+
+def write_marker(module, item):
+    path = os.path.join(item.path, item.marker)
+    reason = write_atomically(module, path, MARKER_TEXT.encode('utf-8'))
+    if reason is None:
+        try:
+            os.chmod(path, 0o644)
+        except OSError as exc:
+            reason = exc.strerror
+    if reason is not None:
+        raise ProjectFilesError(f"{item.where}: cannot write the marker {item.marker}: {reason}")
 
 
 def read(item):
@@ -449,6 +478,7 @@ def main():
                 path=dict(type='path', required=True),
                 mode=dict(type='raw'),
                 managed=dict(type='bool', default=True),
+                marker=dict(type='str'),
                 owner=dict(type='str'),
                 group=dict(type='str'),
             )),

@@ -2,7 +2,7 @@
 
 The shared stack of tests/e2e (conftest.py `lab`) serves the module, which runs last (it removes and redeploys
 the stack) and preheats content no other module touches; the tests run in file order: preheat/verify through
-ansible-runner, then remove + redeploy, disk garbage collection, then upgrade.
+ansible-runner, then remove + redeploy, purge refusal, disk garbage collection, then upgrade.
 """
 import glob
 import json
@@ -301,6 +301,62 @@ def test_remove_keeps_data_and_site_brings_the_same_deployment_back(stack):
     assert kept(before), "the redeploy must keep the cache"
 
 
+MARKER = ".p2p-dragonfly-created"  # roles/common/vars/main.yml
+# Every directory the inventory's purge deletes (the roles' _dragonfly_purge_paths and project directories).
+PURGED = ["manager", "manager/log", "manager/mariadb", "manager/redis", "scheduler", "scheduler/log",
+          "seed-peer", "seed-peer/cache", "seed-peer/log", "peer", "peer/cache", "peer/log"]
+# remove.yml's plays for the peers and seed peers find no hosts; the manager's play comes after the schedulers'.
+ONLY_THE_SCHEDULERS = {"dragonfly_peer_group": "no_such_group", "dragonfly_seed_peer_group": "no_such_group",
+                       "dragonfly_purge": True}
+PURGE_SCHEDULER_PLAY = """
+- hosts: localhost
+  gather_facts: false
+  roles:
+    - role: p2p.dragonfly.scheduler
+      vars:
+        dragonfly_state: absent
+        dragonfly_purge: true
+"""
+
+
+def test_purge_deletes_only_directories_the_collection_created(stack, tmp_path, playbook_runner):
+    # The deployment (redeployed by the test before) marked every directory it created, the data directories whose
+    # images chown them at start included.
+    unmarked = [path for path in PURGED if not os.path.isfile(os.path.join(BASE, path, MARKER))]
+    assert unmarked == []
+    scheduler = docker_containers("com.docker.compose.project=%s-scheduler" % PREFIX)
+    assert scheduler
+
+    # A log directory the user made (and filled) is refused before anything is removed.
+    user_logs = tmp_path / "user-logs"
+    user_logs.mkdir()
+    (user_logs / "keep.txt").write_text("the user's\n")
+    rc, out = playbook("playbooks/remove.yml", dict(ONLY_THE_SCHEDULERS, dragonfly_scheduler_log_dir=str(user_logs)))
+    assert rc != 0, out[-3000:]
+    assert "Not purged, nothing was removed: %s exist without the file %s" % (user_logs, MARKER) in " ".join(out.split())
+    assert (user_logs / "keep.txt").read_text() == "the user's\n"
+    assert docker_containers("com.docker.compose.project=%s-scheduler" % PREFIX) == scheduler
+    assert os.path.isfile(BASE + "/scheduler/compose.yaml")
+
+    # The contrast: directories the collection created (here by the module the roles write them with) are deleted,
+    # contents and all.
+    made = tmp_path / "made"
+    rc, tasks, out = run_tasks(tmp_path, """
+    - name: Create the directories the way the roles do
+      p2p.dragonfly.project_files:
+        dirs:
+          - {path: %(made)s, mode: "0755", marker: "%(marker)s"}
+          - {path: %(made)s/log, mode: "0755", marker: "%(marker)s"}
+""" % {"made": made, "marker": MARKER})
+    assert rc == 0, out[-3000:]
+    (made / "log" / "scheduler.log").write_text("log\n")
+    rc, out = playbook_runner(PURGE_SCHEDULER_PLAY, extra_vars={
+        "dragonfly_compose_project_prefix": PREFIX + "-purge", "dragonfly_scheduler_dir": str(made),
+        "dragonfly_scheduler_log_dir": str(made / "log")}, groups=["dragonfly_manager"])
+    assert rc == 0, out[-3000:]
+    assert not made.exists()
+
+
 def seed_peer_log(since):
     """What the shared stack's seed peer wrote to its console (dragonfly_log_output console) since ``since``."""
     names = docker_containers("com.docker.compose.project=%s-seed-peer" % PREFIX)
@@ -376,6 +432,7 @@ def test_upgrade_keeps_cache_and_database_and_refuses_a_downgrade(stack):
     # A deployment made with the older set from scratch: the shared stack (this module runs last) is purged first.
     rc, out = playbook("playbooks/remove.yml", "dragonfly_purge=true")
     assert rc == 0, out[-3000:]
+    assert [path for path in PURGED if os.path.exists(os.path.join(BASE, path))] == []
     rc, out = playbook("playbooks/site.yml", older)
     assert rc == 0, out[-3000:]
     assert running_image_set() == release_set_images(UPGRADE_FROM)

@@ -279,6 +279,8 @@ def test_secret_in_a_missing_directory_fails_without_its_content(project, run_mo
      "files[0] ({p}/compose.yaml).owner 'no-such-user-here' does not exist on the host: create it first or set another owner"),
     (lambda args, p: args['dirs'][0].update(group='no-such-group-here'),
      "dirs[0] ({p}).group 'no-such-group-here' does not exist on the host: create it first or set another group"),
+    (lambda args, p: args['dirs'][1].update(marker='../escape'),
+     "dirs[1] ({p}/config).marker '../escape' is not a file name: give a name without '/'"),
 ])
 def test_bad_input_fails_before_writing_anything(project, run_module, change, message):
     args = project_args(project)
@@ -329,6 +331,30 @@ def test_unmanaged_directory_gets_its_mode_only_when_created(project, run_module
     again = run_module(project_files.main, args)
 
     assert again.output['changed'] is False and mode(project + '/data') == 0o755
+
+
+def test_marker_lands_only_in_directories_the_module_creates(tmp_path, run_module):
+    found = tmp_path / 'found'
+    found.mkdir()
+    made = str(tmp_path / 'made')
+    args = dict(dirs=[dict(path=str(found), mode='0755', marker='.created'), dict(path=made, mode='0700', marker='.created'),
+                      dict(path=made + '/data', managed=False, marker='.created')])
+
+    check = run_module(project_files.main, dict(args, _ansible_check_mode=True))
+
+    assert check.output['dirs'] == [made, made + '/data'] and not os.path.exists(made)
+
+    result = run_module(project_files.main, args)
+
+    assert not result.failed, result.output
+    assert not (found / '.created').exists()
+    for path in (made, made + '/data'):
+        assert content(path + '/.created') == project_files.MARKER_TEXT and mode(path + '/.created') == 0o644
+    os.unlink(made + '/.created')
+
+    again = run_module(project_files.main, args)
+
+    assert again.output['changed'] is False and not os.path.exists(made + '/.created')
 
 
 @pytest.mark.parametrize('given, expected', [('0755', 0o755), ('755', 0o755), ('0o750', 0o750), (0o711, 0o711), ('1777', 0o1777)])
