@@ -15,6 +15,7 @@ its mode, and removes what the wiring created.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import base64
 import hashlib
 import json
 import os
@@ -90,6 +91,10 @@ class Host(object):
 
     def run(self, check=False, groups=(), **extra):
         """One ansible-playbook run; groups: inventory groups localhost is in (none: the implicit localhost)."""
+        return self.run_with_output(check=check, groups=groups, **extra)[0]
+
+    def run_with_output(self, check=False, groups=(), diff=False, callback='default', playbook=None, **extra):
+        """As run(), with --diff if asked and the given stdout callback; returns (changed count, stdout + stderr)."""
         extra_vars = self.root / 'vars.json'
         extra_vars.write_text(json.dumps(self.variables(**extra)))
         inventory = []
@@ -100,13 +105,17 @@ class Host(object):
             inventory = ['-i', str(path)]
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(self.collections), ANSIBLE_NOCOLOR='1',
                    ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0', ANSIBLE_RETRY_FILES_ENABLED='0',
-                   ANSIBLE_STDOUT_CALLBACK='default', ANSIBLE_PIPELINING='1')
-        command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(self.playbook),
-                   '-e', '@%s' % extra_vars] + inventory + (['--check'] if check else [])
+                   ANSIBLE_STDOUT_CALLBACK=callback, ANSIBLE_PIPELINING='1')
+        command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(playbook or self.playbook),
+                   '-e', '@%s' % extra_vars] + inventory + (['--check'] if check else []) + (['--diff'] if diff else [])
         result = subprocess.run(command, env=env, cwd=str(self.root), capture_output=True, text=True, timeout=300, check=False)
+        assert result.returncode == 0, 'ansible-playbook failed:\n%s\n%s' % (result.stdout[-6000:], result.stderr[-3000:])
+        if callback == 'json':
+            stats = json.loads(result.stdout[result.stdout.index('{'):])['stats']['localhost']
+            return stats['changed'], result.stdout + result.stderr
         recap = re.search(r'localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', result.stdout)
-        assert result.returncode == 0 and recap, 'ansible-playbook failed:\n%s\n%s' % (result.stdout[-6000:], result.stderr[-3000:])
-        return int(recap.group(2))
+        assert recap, 'no recap in:\n%s' % result.stdout[-6000:]
+        return int(recap.group(2)), result.stdout + result.stderr
 
     def snapshot(self):
         """sha256 and mode of every file below etc/, and the directories there."""
@@ -180,6 +189,49 @@ def test_wire_rerun_and_restore_byte_for_byte(host):
     assert host.snapshot() == original
     assert not (host.base / 'runtime-backup' / 'dragonfly-peer').exists()
     assert host.run(dragonfly_peer_runtime_state='absent') == 0
+
+
+# Credentials a host's runtime files can hold: registry auth in config.toml, a proxy with a password in daemon.json.
+CONFIG_SECRET = 'Ctd-auth-s3cret-7f41'
+DAEMON_SECRET = 'Dockerd-proxy-s3cret-2b9c'
+CONFIG_WITH_AUTH = DEBIAN_CONFIG + '''
+[plugins."io.containerd.grpc.v1.cri".registry.configs."10.0.0.30:5000".auth]
+  username = "puller"
+  password = "%s"
+''' % CONFIG_SECRET
+
+
+def leaks(output, *files):
+    """Which of the secrets, or the base64 of the files' current content (as slurp returns it), the output holds."""
+    found = [secret for secret in (CONFIG_SECRET, DAEMON_SECRET) if secret in output]
+    found += [str(path) for path in files if path.exists() and base64.b64encode(path.read_bytes()).decode() in output]
+    return found
+
+
+def test_no_runtime_file_content_in_any_result(host):
+    host.config.write_text(CONFIG_WITH_AUTH)
+    host.daemon.write_text(json.dumps({'proxies': {'http-proxy': 'http://puller:%s@10.0.0.40:3128' % DAEMON_SECRET},
+                                       'registry-mirrors': ['https://mirror.example']}, indent=4) + '\n')
+    files = (host.config, host.daemon)
+    original = host.snapshot()
+
+    # Every result in full (the json callback keeps registered output, module arguments and diffs, like the job
+    # events AWX stores), with --diff, for each step of the wiring's life.
+    for step in ({'check': True}, {}, {}, {'check': True, 'dragonfly_peer_runtime_state': 'absent'},
+                 {'dragonfly_peer_runtime_state': 'absent'}):
+        before = [base64.b64encode(path.read_bytes()).decode() for path in files]
+        changed, output = host.run_with_output(diff=True, callback='json', **step)
+        assert leaks(output, *files) == [] and not any(text in output for text in before), step
+    # The wiring worked with those files in place, and put them back byte for byte.
+    assert host.snapshot() == original
+
+    # The contrast: a task that registers config.toml the way the role once did shows up in the same scan.
+    reader = host.root / 'read.yml'
+    reader.write_text(yaml.safe_dump([{'hosts': 'localhost', 'connection': 'local', 'gather_facts': False, 'tasks': [
+        {'name': 'Read', 'ansible.builtin.slurp': {'src': str(host.config)}},
+        {'name': 'Dump', 'ansible.builtin.command': {'argv': ['containerd', '--config', str(host.config), 'config', 'dump']}}]}]))
+    changed, output = host.run_with_output(callback='json', playbook=reader)
+    assert leaks(output, *files) == [CONFIG_SECRET, str(host.config)]
 
 
 def test_registry_taken_off_the_list_is_restored_alone(host):
