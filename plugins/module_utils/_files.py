@@ -2,7 +2,8 @@
 # Copyright (c) 2026, p2p.dragonfly contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Writing files that may hold secrets: shared by host_secrets and project_files (private to this collection)."""
+"""Writing files that may hold secrets, and the marker of directories this collection created: shared by host_secrets
+and project_files (private to this collection)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -34,3 +35,26 @@ def write_atomically(module, path, data):
         if tmp is not None and os.path.lexists(tmp):
             os.unlink(tmp)
     return None
+
+
+# The text of the marker file the roles have written into each directory they create: their purge deletes only
+# directories that hold it.
+MARKER_TEXT = ('p2p.dragonfly created this directory. A purge (dragonfly_state=absent, dragonfly_purge=true) deletes it '
+               'with everything in it; it deletes no directory without this file.\n')
+
+
+def write_marker(module, directory, name):
+    """Write the marker ``name`` (mode 0644) into ``directory``; returns ``None`` or a reason naming no content."""
+    path = os.path.join(directory, name)
+    reason = write_atomically(module, path, MARKER_TEXT.encode('utf-8'))
+    if reason is None:
+        try:
+            os.chmod(path, 0o644)
+        except OSError as exc:
+            reason = exc.strerror
+    return reason
+
+
+def is_file_name(name):
+    """Whether ``name`` names a file inside a directory (no path separator, not . or ..)."""
+    return bool(name) and '/' not in name and name not in ('.', '..')

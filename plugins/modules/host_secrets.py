@@ -57,6 +57,12 @@ options:
         default mode (umask) and owner. An existing O(dir) gets mode C(0700) (and O(owner), O(group)) as well.
     type: path
     required: true
+  marker:
+    description:
+      - Name of a file (no C(/)) written, mode C(0644), into O(dir) and into each missing parent directory the module
+        creates, when it creates them; never into a directory that exists already. It says that this collection created
+        the directory; the roles' purge deletes only directories that hold it.
+    type: str
   owner:
     description:
       - Name or ID of the user that owns O(dir) and the secret files, as in M(ansible.builtin.file).
@@ -187,7 +193,7 @@ import string
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils._files import write_atomically
+from ansible_collections.p2p.dragonfly.plugins.module_utils._files import is_file_name, write_atomically, write_marker
 
 
 DIR_MODE = 0o700
@@ -223,6 +229,8 @@ def check_params(params):
     check_principal('group', params['group'])
     seen = set()
     low, high = LENGTH
+    if params['marker'] is not None and not is_file_name(params['marker']):
+        raise SecretsError(f"marker '{params['marker']}' is not a file name: give a name without '/'")
     for index, entry in enumerate(params['secrets']):
         name = entry['name']
         if not name or '/' in name or name in ('.', '..') or '\0' in name:
@@ -261,14 +269,20 @@ def ensure_dir(module, params, exists):
     if exists:
         return module.set_fs_attributes_if_different(fs_args(path, DIR_MODE, params), False)
     if not module.check_mode:
+        missing = [path]
+        while not os.path.isdir(os.path.dirname(missing[-1])):
+            missing.append(os.path.dirname(missing[-1]))
         try:
-            parent = os.path.dirname(path)
-            if not os.path.isdir(parent):
-                os.makedirs(parent)
+            for parent in reversed(missing[1:]):
+                os.mkdir(parent)
             os.mkdir(path, DIR_MODE)
         except OSError as exc:
             raise SecretsError(f"cannot create dir {path}: {exc.strerror}")
         module.set_fs_attributes_if_different(fs_args(path, DIR_MODE, params), True)
+        for created in missing if params['marker'] else []:
+            reason = write_marker(module, created, params['marker'])
+            if reason is not None:
+                raise SecretsError(f"cannot write the marker {params['marker']} in {created}: {reason}")
     return True
 
 
@@ -355,6 +369,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             dir=dict(type='path', required=True),
+            marker=dict(type='str'),
             owner=dict(type='str'),
             group=dict(type='str'),
             # Not no_log as a whole: Ansible would then mask every name and length anywhere in the result.

@@ -250,14 +250,12 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils._files import write_atomically
+from ansible_collections.p2p.dragonfly.plugins.module_utils._files import is_file_name, write_atomically, write_marker
 
 
 # ansible.builtin.copy's default max_file_size_for_diff: larger files are not shown.
 MAX_DIFF_SIZE = 104448
 OCTAL_MODE = re.compile(r'^(?:0o?)?([0-7]{3,4})$')
-MARKER_TEXT = ('p2p.dragonfly created this directory. A purge (dragonfly_state=absent, dragonfly_purge=true) deletes it '
-               'with everything in it; it deletes no directory without this file.\n')
 
 
 class ProjectFilesError(Exception):
@@ -300,7 +298,7 @@ class Item(object):
         self.where = f'{self.where} ({self.path})'
         self.managed = entry.get('managed', True)
         self.marker = entry.get('marker')
-        if self.marker is not None and (not self.marker or '/' in self.marker or self.marker in ('.', '..')):
+        if self.marker is not None and not is_file_name(self.marker):
             raise ProjectFilesError(f"{self.where}.marker '{self.marker}' is not a file name: give a name without '/'")
         mode = entry.get('mode')
         if mode is None and self.managed:
@@ -374,21 +372,10 @@ def ensure_dir(module, item, diffs):
         except OSError as exc:
             raise ProjectFilesError(f"{item.where}: cannot create the directory: {exc.strerror}")
         module.set_fs_attributes_if_different(item.fs_args(), True)
-        if item.marker:
-            write_marker(module, item)
+        reason = write_marker(module, item.path, item.marker) if item.marker else None
+        if reason is not None:
+            raise ProjectFilesError(f"{item.where}: cannot write the marker {item.marker}: {reason}")
     return True
-
-
-def write_marker(module, item):
-    path = os.path.join(item.path, item.marker)
-    reason = write_atomically(module, path, MARKER_TEXT.encode('utf-8'))
-    if reason is None:
-        try:
-            os.chmod(path, 0o644)
-        except OSError as exc:
-            reason = exc.strerror
-    if reason is not None:
-        raise ProjectFilesError(f"{item.where}: cannot write the marker {item.marker}: {reason}")
 
 
 def read(item):

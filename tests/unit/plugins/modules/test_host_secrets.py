@@ -16,6 +16,7 @@ import pytest
 
 from ansible.module_utils import basic
 
+from ansible_collections.p2p.dragonfly.plugins.module_utils._files import MARKER_TEXT
 from ansible_collections.p2p.dragonfly.plugins.modules import host_secrets
 
 
@@ -177,6 +178,29 @@ def test_missing_parents_of_dir_are_created(tmp_path, run_module):
     assert result.output['changed'] is True
     assert mode(secrets_dir) == 0o700
     assert os.path.isfile(os.path.join(secrets_dir, 'key'))
+
+
+def test_marker_lands_only_in_the_directories_it_creates(tmp_path, run_module):
+    (tmp_path / 'base').mkdir()
+    project = tmp_path / 'base' / 'manager'
+    args = dict(dir=str(project / 'secrets'), marker='.created', secrets=[dict(name='key')])
+
+    result = run_module(host_secrets.main, args)
+
+    assert not result.failed, result.output
+    assert not (tmp_path / 'base' / '.created').exists()
+    for created in (project, project / 'secrets'):
+        assert (created / '.created').read_text() == MARKER_TEXT and mode(str(created / '.created')) == 0o644
+    (project / '.created').unlink()
+    (project / 'secrets' / '.created').unlink()
+
+    again = run_module(host_secrets.main, args)
+
+    assert again.output['changed'] is False and not (project / '.created').exists()
+
+    refused = run_module(host_secrets.main, dict(args, marker='a/b'))
+
+    assert refused.failed and refused.output['msg'] == "marker 'a/b' is not a file name: give a name without '/'"
 
 
 def test_check_mode_writes_nothing_but_returns_values(secrets_dir, run_module):

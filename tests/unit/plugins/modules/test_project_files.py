@@ -14,6 +14,7 @@ import pytest
 
 from ansible.module_utils import basic
 
+from ansible_collections.p2p.dragonfly.plugins.module_utils._files import MARKER_TEXT
 from ansible_collections.p2p.dragonfly.plugins.modules import project_files
 
 
@@ -349,7 +350,7 @@ def test_marker_lands_only_in_directories_the_module_creates(tmp_path, run_modul
     assert not result.failed, result.output
     assert not (found / '.created').exists()
     for path in (made, made + '/data'):
-        assert content(path + '/.created') == project_files.MARKER_TEXT and mode(path + '/.created') == 0o644
+        assert content(path + '/.created') == MARKER_TEXT and mode(path + '/.created') == 0o644
     os.unlink(made + '/.created')
 
     again = run_module(project_files.main, args)
