@@ -2,7 +2,8 @@
 
 The shared stack of tests/e2e (conftest.py `lab`) serves the module, which runs last (it removes and redeploys
 the stack) and preheats content no other module touches; the tests run in file order: preheat/verify through
-ansible-runner, then remove + redeploy, purge refusal, disk garbage collection, then upgrade.
+ansible-runner, then remove + redeploy, backup + restore of a destroyed database, purge refusal, disk garbage
+collection, then upgrade.
 """
 import glob
 import json
@@ -10,6 +11,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import subprocess
 import urllib.error
 import urllib.request
@@ -301,6 +303,105 @@ def test_remove_keeps_data_and_site_brings_the_same_deployment_back(stack):
     assert kept(before), "the redeploy must keep the cache"
 
 
+BACKUPS = BASE + "/backups"  # dragonfly_manager_backup_dir: <dragonfly_base_dir>/backups
+
+
+def manager_api(method, path, jwt, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(MANAGER_URL + path, data=data, method=method,
+                                     headers={"Authorization": "Bearer " + jwt, "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def admin_session():
+    """A session (JWT) of the manager's root user, with the admin password the deployment keeps."""
+    with open(BASE + "/manager/secrets/admin-password") as handle:
+        body = {"name": "root", "password": handle.read().strip()}
+    request = urllib.request.Request(MANAGER_URL + "/api/v1/users/signin", data=json.dumps(body).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)["token"]
+
+
+def manager_rows(jwt):
+    """What a restore must bring back: the ids of every job, user and access token in the manager's database."""
+    return {path: sorted(row["id"] for row in manager_api("GET", "/api/v1/%s?page=1&per_page=100000" % path, jwt))
+            for path in ("jobs", "users", "personal-access-tokens")}
+
+
+def container_not_stopped(name):
+    """Running, or restarting by its restart policy (a manager that lost its database may): not stopped by a play."""
+    result = subprocess.run(["docker", "inspect", "--format", "{{.State.Status}}", name], capture_output=True,
+                            text=True, check=False)
+    return result.stdout.strip() in ("running", "restarting")
+
+
+def test_backup_then_restore_brings_back_a_destroyed_database(stack, tmp_path):
+    preheated()
+    secret = token()
+    before = manager_rows(admin_session())
+    assert before["jobs"] and before["users"] and before["personal-access-tokens"], before
+    existing = set(glob.glob(BACKUPS + "/*"))
+    rc, out = playbook("playbooks/backup.yml")
+    assert rc == 0, out[-3000:]
+    made = sorted(set(glob.glob(BACKUPS + "/*")) - existing)
+    assert len(made) == 1, made
+    backup = made[0]
+    files = {os.path.relpath(os.path.join(root, name), backup): os.stat(os.path.join(root, name))
+             for root, _dirs, names in os.walk(backup) for name in names}
+    assert {"manifest.json", "database.sql", "secrets/admin-password", "secrets/token", "secrets/jwt-key",
+            "secrets/database-password", "secrets/redis-password"} <= set(files), sorted(files)
+    assert {name: oct(stat.S_IMODE(info.st_mode)) for name, info in files.items()
+            if stat.S_IMODE(info.st_mode) != 0o600 or info.st_uid != 0} == {}
+    assert [oct(stat.S_IMODE(os.stat(path).st_mode)) for path in (backup, backup + "/secrets")] == ["0o700"] * 2
+    with open(backup + "/manifest.json") as handle:
+        manifest = json.load(handle)
+    assert manifest["manager_version"] == release_set(default_release_set())["manager"].lstrip("v"), manifest
+    with open(backup + "/database.sql") as handle:
+        assert secret in handle.read(), "the dump must hold the manager's tables (the access token is a row)"
+    assert [name for name, value in sorted(secret_values().items()) if value in out] == []
+
+    # After the backup: an access token that the restore must take away again.
+    later = manager_api("POST", "/api/v1/personal-access-tokens", admin_session(),
+                        {"name": "after-backup", "expired_at": "2035-01-01T00:00:00Z", "user_id": 1,
+                         "scopes": ["job"]})["token"]
+    assert token_accepted(later)
+
+    # The database is destroyed: MariaDB's container and everything in its data directory but the marker.
+    subprocess.run(["docker", "rm", "--force", PREFIX + "-manager-mariadb-1"], check=True, capture_output=True)
+    data = BASE + "/manager/mariadb"
+    for name in os.listdir(data):
+        if name != MARKER:
+            path = os.path.join(data, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
+    assert os.listdir(data) == [MARKER]
+
+    # Refused before anything changes (the manager keeps running): no backup named, one of another manager version.
+    manager = PREFIX + "-manager-manager-1"
+    other = tmp_path / "other-version"
+    shutil.copytree(backup, other)
+    (other / "manifest.json").write_text(json.dumps(dict(manifest, manager_version="2.4.0")))
+    for extra, message in (({}, "Set dragonfly_manager_restore_from"),
+                           ({"dragonfly_manager_restore_from": str(other)}, "the database schema must match")):
+        rc, out = playbook("playbooks/restore.yml", extra)
+        assert rc != 0, out[-3000:]
+        assert message in " ".join(out.split()) and "Nothing was changed" in out, out[-3000:]
+        assert container_not_stopped(manager)
+
+    rc, out = playbook("playbooks/restore.yml", {"dragonfly_manager_restore_from": backup})
+    assert rc == 0, out[-3000:]
+    assert [name for name, value in sorted(secret_values().items()) if value in out] == []
+    assert token() == secret and token_accepted(secret)
+    assert not token_accepted(later), "a token made after the backup must be gone"
+    assert manager_rows(admin_session()) == before
+    rc, out = playbook("playbooks/verify.yml", CONTENT_VARS)
+    assert rc == 0, out[-3000:]
+
+
 MARKER = ".p2p-dragonfly-created"  # roles/common/vars/main.yml
 # Every directory the inventory's purge deletes (the roles' _dragonfly_purge_paths and project directories).
 PURGED = ["manager", "manager/log", "manager/mariadb", "manager/redis", "scheduler", "scheduler/log",
@@ -444,6 +545,8 @@ def test_upgrade_keeps_cache_and_database_and_refuses_a_downgrade(stack):
 
     rc, out = playbook("playbooks/upgrade.yml", "dragonfly_release_set=" + target)
     assert rc == 0, out[-3000:]
+    # Made before the manager changed: a complete backup of the older manager.
+    assert glob.glob("%s/*-manager-%s/manifest.json" % (BACKUPS, release_set(UPGRADE_FROM)["manager"].lstrip("v")))
     assert running_image_set() == release_set_images(target)
     assert token() == secret and token_accepted(secret)
     # What the older client cached, the newer one serves: verify (task IDs and cache of the new client) passes.
