@@ -13,6 +13,7 @@ import shutil
 import socket
 import stat
 import subprocess
+import time
 import urllib.error
 import urllib.request
 
@@ -315,13 +316,24 @@ def manager_api(method, path, jwt, body=None):
 
 
 def admin_session():
-    """A session (JWT) of the manager's root user, with the admin password the deployment keeps."""
+    """A session (JWT) of the manager's root user, with the admin password the deployment keeps.
+
+    Retried on 401 like the modules' sign-in (plugins/module_utils/_api.py, _password_request): manager v2.5.x
+    serves a user row queried in the last 30 s from a cache without its password hash, so a sign-in right after
+    a play's sign-in is refused. A wrong password is still refused after the last attempt.
+    """
     with open(BASE + "/manager/secrets/admin-password") as handle:
         body = {"name": "root", "password": handle.read().strip()}
-    request = urllib.request.Request(MANAGER_URL + "/api/v1/users/signin", data=json.dumps(body).encode(),
-                                     method="POST", headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.load(response)["token"]
+    for attempt in range(10):
+        request = urllib.request.Request(MANAGER_URL + "/api/v1/users/signin", data=json.dumps(body).encode(),
+                                         method="POST", headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.load(response)["token"]
+        except urllib.error.HTTPError as exc:
+            if exc.code != 401 or attempt == 9:
+                raise
+        time.sleep(1)
 
 
 def manager_rows(jwt):
