@@ -167,7 +167,9 @@ def test_defaults_fit_type_and_choices(role):
         python_type = PYTHON_TYPES.get(type_)
         if python_type and (not isinstance(default, python_type) or (python_type is int and isinstance(default, bool))):
             problems.append('%s: default %r is not a %s' % (name, default, type_))
-        if 'choices' in option and default not in option['choices']:
+        # A list's choices are those of its elements (as ansible-core's argument spec validation checks them).
+        values = default if type_ == 'list' else [default]
+        if 'choices' in option and any(value not in option['choices'] for value in values):
             problems.append('%s: default %r is not one of the choices %r' % (name, default, option['choices']))
         if type_ == 'list' and 'elements' in option:
             element_type = PYTHON_TYPES.get(option['elements'])
