@@ -479,8 +479,10 @@ def test_rotate_applies_every_new_secret_before_the_old_is_refused(stack, tmp_pa
                                                                       "tasks_from": "rotate"}}]}]))
     rc, out = playbook(str(first_step))
     assert rc == 0, out[-3000:]
-    staged = {name[:-len(".next")]: value for name, value in secret_values().items() if name.endswith(".next")}
+    values = secret_values()
+    staged = {name[:-len(".next")]: value for name, value in values.items() if name.endswith(".next")}
     assert sorted(staged) == sorted(set(ROTATED) - {"token"}), sorted(staged)
+    assert {name: values[name + ".previous"] for name in staged} == {name: old[name] for name in staged}
     assert all(staged[name] != old[name] for name in staged)
     assert backing_service_accepts("redis", old["redis-password"]) and backing_service_accepts("redis", staged["redis-password"])
     assert not backing_service_accepts("mariadb", old["database-password"])
