@@ -282,15 +282,20 @@ def test_no_secret_in_any_containers_configuration(stack):
     assert secrets["database-password"] in config and secrets["redis-password"] in config
 
 
-def preheated():
-    """The test content is cached (a no-op when an earlier test preheated it)."""
+def preheated(stack):
+    """The test content is in the seed peer's cache, byte-exact: preheated now unless an earlier test left it there.
+    Set-up, not a proof (test_preheat_and_verify_the_awx_way proves the preheat): a preheat that finds everything
+    cached still waits about 30 s for its get_task jobs (plugins/modules/preheat.py, notes)."""
+    cached = cached_files()
+    if small_image_digests(stack) | {stack["files"]["hello.txt"]["sha256"]} <= set(cached.values()):
+        return cached
     rc, out = playbook("playbooks/preheat.yml", CONTENT_VARS)
     assert rc == 0, out[-3000:]
     return cached_files()
 
 
 def test_remove_keeps_data_and_site_brings_the_same_deployment_back(stack):
-    before = preheated()
+    before = preheated(stack)
     secret = token()
     assert before and token_accepted(secret)
 
@@ -355,7 +360,7 @@ def container_not_stopped(name):
 
 
 def test_backup_then_restore_brings_back_a_destroyed_database(stack, tmp_path):
-    preheated()
+    preheated(stack)
     secret = token()
     before = manager_rows(admin_session())
     assert before["jobs"] and before["users"] and before["personal-access-tokens"], before
@@ -458,7 +463,6 @@ ROTATED = ["admin-password", "database-password", "jwt-key", "redis-password", "
 
 
 def test_rotate_applies_every_new_secret_before_the_old_is_refused(stack, tmp_path):
-    preheated()
     old = secret_values()
     old_session = admin_session()
     assert session_accepted(old_session) and token_accepted(old["token"])
@@ -508,9 +512,9 @@ def test_rotate_applies_every_new_secret_before_the_old_is_refused(stack, tmp_pa
 
     # A new preheat goes through the new token, the manager's Redis job queue and the scheduler on the new
     # password, right after the rotation (which proved the seed peer ready again).
-    rc, out = playbook("playbooks/preheat.yml", dict(CONTENT_VARS, dragonfly_preheat_timeout="300",
-                                                        dragonfly_preheat_files=FILES + "/hello.txt?after=rotation"))
-    assert rc == 0, out[-3000:]
+    rc, out = playbook("playbooks/preheat.yml", {"dragonfly_preheat_images": "", "dragonfly_preheat_timeout": "300",
+                                                 "dragonfly_preheat_files": FILES + "/hello.txt?after=rotation"})
+    assert rc == 0 and re.search(r"changed=[1-9]", out), out[-3000:]
 
 
 MARKER = ".p2p-dragonfly-created"  # roles/common/vars/main.yml
@@ -590,7 +594,7 @@ def content_bytes():
 
 
 def test_disk_gc_threshold_is_the_capacity_dfdaemon_collects_against(stack):
-    before = preheated()
+    before = preheated(stack)
     # A capacity the cache already fills to 90%: the collection at start must evict the oldest tasks until it is
     # down to 60%, i.e. about a third of what the cache holds, and leave room for the readiness probe.
     capacity = content_bytes() * 10 // 9
