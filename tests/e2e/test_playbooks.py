@@ -424,11 +424,8 @@ def test_backup_then_restore_brings_back_a_destroyed_database(stack, tmp_path):
     assert rc == 0, out[-3000:]
 
 
-def signin_accepted(password):
-    """One sign-in of root with this password (no retry: a refusal of a wrong password is not the cache's)."""
-    request = urllib.request.Request(MANAGER_URL + "/api/v1/users/signin", method="POST",
-                                     data=json.dumps({"name": "root", "password": password}).encode(),
-                                     headers={"Content-Type": "application/json"})
+def authorized(request):
+    """True when the manager answers 200, False when it answers 401; any other answer fails the test."""
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status == 200
@@ -436,18 +433,18 @@ def signin_accepted(password):
         if exc.code == 401:
             return False
         raise
+
+
+def signin_accepted(password):
+    """One sign-in of root with this password (no retry: a refusal of a wrong password is not the cache's)."""
+    return authorized(urllib.request.Request(MANAGER_URL + "/api/v1/users/signin", method="POST",
+                                             data=json.dumps({"name": "root", "password": password}).encode(),
+                                             headers={"Content-Type": "application/json"}))
 
 
 def session_accepted(jwt):
-    request = urllib.request.Request(MANAGER_URL + "/api/v1/users?page=1&per_page=1",
-                                     headers={"Authorization": "Bearer " + jwt})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status == 200
-    except urllib.error.HTTPError as exc:
-        if exc.code == 401:
-            return False
-        raise
+    return authorized(urllib.request.Request(MANAGER_URL + "/api/v1/users?page=1&per_page=1",
+                                             headers={"Authorization": "Bearer " + jwt}))
 
 
 def backing_service_accepts(service, password):

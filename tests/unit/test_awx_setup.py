@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """extensions/awx/setup.yml run for real (awx.awx from the venv) against a fake AWX API on loopback (fake_awx.py).
 
-The first run creates the credential type, the credential and the three job templates with their surveys; the
+The first run creates the credential type, the credential and the six job templates with their surveys; the
 second changes nothing (`changed=0`, no request that writes). The contrast: with `dragonfly_awx_update_token` (awx.awx's
 `update_secrets`, true by its default) the credential is rewritten, because AWX never shows a stored secret
 (`$encrypted$`); that is how the token is rotated. The manager token never appears in the output.
@@ -77,11 +77,16 @@ def test_setup_creates_everything_then_changes_nothing(awx, tmp_path):
     [cred] = [c for c in awx.objects['credentials'] if c['name'] == 'Dragonfly manager']
     assert cred['credential_type'] == ctype['id'] and cred['inputs']['token'] == TOKEN
     templates = {t['name']: t for t in awx.objects['job_templates']}
-    assert sorted(templates) == ['Dragonfly deploy', 'Dragonfly preheat', 'Dragonfly verify']
+    assert sorted(templates) == ['Dragonfly backup', 'Dragonfly deploy', 'Dragonfly preheat', 'Dragonfly restore',
+                                 'Dragonfly rotate secrets', 'Dragonfly verify']
     for name, template in templates.items():
-        assert awx.surveys[('job_templates', template['id'], 'survey_spec')]['spec'], name
+        survey = awx.surveys.get(('job_templates', template['id'], 'survey_spec'))
+        if name in ('Dragonfly backup', 'Dragonfly rotate secrets'):
+            assert survey is None and not template.get('survey_enabled'), name
+        else:
+            assert survey['spec'] and template.get('survey_enabled'), name
         linked = awx.associations.get(('job_templates', template['id'], 'credentials'), [])
-        assert (cred['id'] in linked) == (name != 'Dragonfly deploy'), (name, linked)
+        assert (cred['id'] in linked) == (name in ('Dragonfly preheat', 'Dragonfly verify')), (name, linked)
 
     before = len(awx.requests)
     changed, out = run_setup(awx, SETUP, tmp_path)
