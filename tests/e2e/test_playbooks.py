@@ -130,10 +130,21 @@ def test_preheat_and_verify_the_awx_way(stack, tmp_path):
     assert small_image_digests(stack) <= hashes, "blobs missing from %s" % CACHE_DIR
     assert stack["files"]["hello.txt"]["sha256"] in hashes
 
-    result, events, stdout, _data = run_like_awx(tmp_path, "verify", survey_answers("verify.yml", CONTENT_VARS), secret)
+    report_path = tmp_path / "verify-report.json"
+    extravars = dict(survey_answers("verify.yml", CONTENT_VARS), dragonfly_report_path=str(report_path))
+    result, events, stdout, _data = run_like_awx(tmp_path, "verify", extravars, secret)
     assert result.status == "successful", stdout[-4000:]
     assert "OK   localhost-seed-peer" in stdout and "MISS" not in stdout
     assert leaked(secret_values(), stdout, *events) == []
+    # What an AWX workflow's next job gets (set_stats, in the runner's stats event), and the report file: the same.
+    [stats] = [json.loads(event)["event_data"]["artifact_data"] for event in events
+               if json.loads(event).get("event") == "playbook_on_stats"]
+    report = stats["dragonfly_cache_report"]
+    assert report == json.loads(report_path.read_text()), report
+    assert report["ok"] is True and report["missing"] == [] and report["scope"] == "all_seed_peers", report
+    [seed] = report["seed_peers"]
+    assert seed["cache_dir"] == CACHE_DIR and seed["ok"] is True
+    assert [row["ok"] for row in seed["content"]] == [True, True] and all(row["items"] > 0 for row in seed["content"]), seed
     assert sum(result.stats.get("changed", {}).values()) == 0
 
     # A second preheat finds everything cached: no change, no new job.
@@ -143,13 +154,18 @@ def test_preheat_and_verify_the_awx_way(stack, tmp_path):
     assert leaked(secret_values(), stdout, *events) == []
 
 
-def test_verify_fails_and_names_what_is_missing(stack):
+def test_verify_fails_and_names_what_is_missing(stack, tmp_path):
+    report_path = tmp_path / "report.json"
     missing = {"dragonfly_preheat_images": "%s/p2p-test/never-preheated:1.0" % REGISTRY,
-               "dragonfly_preheat_insecure_registry": "true"}
+               "dragonfly_preheat_insecure_registry": "true", "dragonfly_report_path": str(report_path)}
     rc, out = playbook("playbooks/verify.yml", missing)
     assert rc != 0
     assert "MISS localhost-seed-peer" in out and "file absent" in out
     assert "Not cached where requested (scope all_seed_peers)" in out
+    # The report is written before the verdict, so a failed run reports too.
+    report = json.loads(report_path.read_text())
+    assert report["ok"] is False and len(report["missing"]) == 1 and "never-preheated" in report["missing"][0], report
+    assert [row["ok"] for row in report["seed_peers"][0]["content"]] == [False], report
 
 
 def test_bad_survey_input_is_refused_before_anything_runs(stack):
@@ -294,7 +310,7 @@ def preheated(stack):
     return cached_files()
 
 
-def test_remove_keeps_data_and_site_brings_the_same_deployment_back(stack):
+def test_remove_keeps_data_and_site_brings_the_same_deployment_back(stack, tmp_path):
     before = preheated(stack)
     secret = token()
     assert before and token_accepted(secret)
@@ -305,8 +321,11 @@ def test_remove_keeps_data_and_site_brings_the_same_deployment_back(stack):
     assert cached_files() == before, "remove must keep the cache"
     assert os.listdir(BASE + "/manager/mariadb"), "remove must keep the database"
 
-    rc, out = playbook("playbooks/site.yml")
-    assert rc == 0, out[-3000:]
+    # Deployed again the AWX way (the deploy survey's answers for this inventory): no secret in any job event.
+    answers = survey_answers("deploy.yml", {"dragonfly_base_dir": BASE, "dragonfly_release_set": default_release_set()})
+    result, events, out, _data = run_like_awx(tmp_path, "deploy", answers, secret)
+    assert result.status == "successful", out[-3000:]
+    assert leaked(secret_values(), out, *events) == []
     # The token kept on the host is a row of the kept database: it still works, and was not replaced.
     assert token() == secret and token_accepted(secret)
     rc, out = playbook("playbooks/verify.yml", CONTENT_VARS)
