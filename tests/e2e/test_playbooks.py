@@ -454,11 +454,17 @@ def authorized(request):
         raise
 
 
-def signin_accepted(password):
-    """One sign-in of root with this password (no retry: a refusal of a wrong password is not the cache's)."""
-    return authorized(urllib.request.Request(MANAGER_URL + "/api/v1/users/signin", method="POST",
+def signin_accepted(password, attempts=10):
+    """Whether root signs in with this password. Retried like admin_session(): manager v2.5.x refuses even the right
+    password while the user row is cached (up to ~7 s here), so only a refusal of every attempt means a wrong one."""
+    for attempt in range(attempts):
+        if authorized(urllib.request.Request(MANAGER_URL + "/api/v1/users/signin", method="POST",
                                              data=json.dumps({"name": "root", "password": password}).encode(),
-                                             headers={"Content-Type": "application/json"}))
+                                             headers={"Content-Type": "application/json"})):
+            return True
+        if attempt < attempts - 1:
+            time.sleep(1)
+    return False
 
 
 def session_accepted(jwt):
