@@ -344,25 +344,32 @@ def manager_api(method, path, jwt, body=None):
         return json.load(response)
 
 
-def admin_session():
-    """A session (JWT) of the manager's root user, with the admin password the deployment keeps.
-
-    Retried on 401 like the modules' sign-in (plugins/module_utils/_api.py, _password_request): manager v2.5.x
-    serves a user row queried in the last 30 s from a cache without its password hash, so a sign-in right after
-    a play's sign-in is refused. A wrong password is still refused after the last attempt.
-    """
-    with open(BASE + "/manager/secrets/admin-password") as handle:
-        body = {"name": "root", "password": handle.read().strip()}
-    for attempt in range(10):
-        request = urllib.request.Request(MANAGER_URL + "/api/v1/users/signin", data=json.dumps(body).encode(),
-                                         method="POST", headers={"Content-Type": "application/json"})
+def signin(password, attempts=10):
+    """root's session (JWT) with this password, or None when every attempt is refused. Retried on 401 like the
+    modules' sign-in (plugins/module_utils/_api.py, _password_request): manager v2.5.x serves a user row queried
+    in the last 30 s from a cache without its password hash, so even the right password is refused for a while
+    after another sign-in; only a refusal of every attempt means a wrong one."""
+    body = json.dumps({"name": "root", "password": password}).encode()
+    for attempt in range(attempts):
+        request = urllib.request.Request(MANAGER_URL + "/api/v1/users/signin", data=body, method="POST",
+                                         headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return json.load(response)["token"]
         except urllib.error.HTTPError as exc:
-            if exc.code != 401 or attempt == 9:
+            if exc.code != 401:
                 raise
-        time.sleep(1)
+        if attempt < attempts - 1:
+            time.sleep(1)
+    return None
+
+
+def admin_session():
+    """A session (JWT) of the manager's root user, with the admin password the deployment keeps."""
+    with open(BASE + "/manager/secrets/admin-password") as handle:
+        jwt = signin(handle.read().strip())
+    assert jwt, "the manager refuses the admin password in %s/manager/secrets/admin-password" % BASE
+    return jwt
 
 
 def manager_rows(jwt):
@@ -443,8 +450,14 @@ def test_backup_then_restore_brings_back_a_destroyed_database(stack, tmp_path):
     assert rc == 0, out[-3000:]
 
 
-def authorized(request):
-    """True when the manager answers 200, False when it answers 401; any other answer fails the test."""
+def signin_accepted(password):
+    return signin(password) is not None
+
+
+def session_accepted(jwt):
+    """True when the manager answers a session's request, False when it answers 401; anything else fails."""
+    request = urllib.request.Request(MANAGER_URL + "/api/v1/users?page=1&per_page=1",
+                                     headers={"Authorization": "Bearer " + jwt})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status == 200
@@ -452,24 +465,6 @@ def authorized(request):
         if exc.code == 401:
             return False
         raise
-
-
-def signin_accepted(password, attempts=10):
-    """Whether root signs in with this password. Retried like admin_session(): manager v2.5.x refuses even the right
-    password while the user row is cached (up to ~7 s here), so only a refusal of every attempt means a wrong one."""
-    for attempt in range(attempts):
-        if authorized(urllib.request.Request(MANAGER_URL + "/api/v1/users/signin", method="POST",
-                                             data=json.dumps({"name": "root", "password": password}).encode(),
-                                             headers={"Content-Type": "application/json"})):
-            return True
-        if attempt < attempts - 1:
-            time.sleep(1)
-    return False
-
-
-def session_accepted(jwt):
-    return authorized(urllib.request.Request(MANAGER_URL + "/api/v1/users?page=1&per_page=1",
-                                             headers={"Authorization": "Bearer " + jwt}))
 
 
 def backing_service_accepts(service, password):
