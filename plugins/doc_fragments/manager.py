@@ -16,7 +16,8 @@ options:
   manager_url:
     description:
       - Base URL of the Dragonfly manager REST API, V(http://host[:port]) or V(https://host[:port]) without a path, for example
-        V(http://manager.example.com:8080). The manager listens on port V(8080) by default.
+        V(https://manager.example.com:8080). The manager role of this collection serves it over TLS on port V(8080)
+        by default.
       - If not set, the value of the E(DRAGONFLY_MANAGER_URL) environment variable (on the host the module runs on) is used.
       - The requests are sent from the host the module runs on; use C(delegate_to) to send them from elsewhere.
     type: str
@@ -32,6 +33,14 @@ options:
       - Whether to verify the manager's TLS certificate when O(manager_url) uses V(https).
     type: bool
     default: true
+  ca_path:
+    description:
+      - PEM file, on the host the module runs on, of the CA that signed the manager's TLS certificate, for a manager whose
+        certificate public CAs did not sign. The manager role of this collection generates one and keeps it on the
+        manager host as C(<dragonfly_manager_dir>/tls/ca.crt).
+      - If not set, the value of the E(DRAGONFLY_MANAGER_CA_PATH) environment variable is used; if that is not set either,
+        the system's trusted CAs.
+    type: path
   timeout:
     description:
       - Seconds to wait for one HTTP request to the manager.

@@ -39,6 +39,7 @@ __metaclass__ = type
 
 import datetime
 import json
+import os
 import re
 import time
 
@@ -107,6 +108,7 @@ def manager_argument_spec():
         manager_url=dict(type='str', required=True, fallback=(env_fallback, ['DRAGONFLY_MANAGER_URL'])),
         token=dict(type='str', no_log=True, fallback=(env_fallback, ['DRAGONFLY_TOKEN'])),
         validate_certs=dict(type='bool', default=True),
+        ca_path=dict(type='path', fallback=(env_fallback, ['DRAGONFLY_MANAGER_CA_PATH'])),
         timeout=dict(type='int', default=DEFAULT_TIMEOUT),
     )
 
@@ -268,15 +270,29 @@ def _job_secrets(body):
     return [secret for secret in secrets if isinstance(secret, str)]
 
 
+def _ca_path_or_none(path):
+    """An empty CA file counts as none: an AWX credential without a CA certificate writes one."""
+    if not path:
+        return None
+    try:
+        if os.path.getsize(path) == 0:
+            return None
+    except OSError:
+        pass  # fetch_url names a missing file itself
+    return path
+
+
 class ManagerClient(object):
     """Talks to one manager with ``fetch_url``; JSON in, decoded JSON (or text) out.
 
     TLS verification follows the module's ``validate_certs`` option: ``fetch_url`` reads it from
-    ``module.params``.
+    ``module.params``; ``ca_path`` names the CA bundle that signed the manager's certificate.
     """
 
-    def __init__(self, module, base_url, token=None, timeout=DEFAULT_TIMEOUT, rate_limit_retries=RATE_LIMIT_RETRIES, jwt=None):
+    def __init__(self, module, base_url, token=None, timeout=DEFAULT_TIMEOUT, rate_limit_retries=RATE_LIMIT_RETRIES, jwt=None,
+                 ca_path=None):
         self.module = module
+        self.ca_path = _ca_path_or_none(ca_path)
         self.base_url = validate_manager_url(base_url)
         if timeout is None or timeout < 1:
             raise ManagerAPIError(f'timeout must be at least 1 second, got {timeout!r}')
@@ -304,6 +320,7 @@ class ManagerClient(object):
             params.get('manager_url'),
             token=params.get('token'),
             timeout=params.get('timeout', DEFAULT_TIMEOUT),
+            ca_path=params.get('ca_path'),
         )
 
     # --- transport -------------------------------------------------------------------------
@@ -368,7 +385,8 @@ class ManagerClient(object):
         raise self._error(method, path, status, payload, reason, auth, hints or {}, rate_limited + 1)
 
     def _send(self, method, url, data, headers):
-        answer = _http.send(self.module, method, url, data=data, headers=headers, timeout=self.timeout)
+        answer = _http.send(self.module, method, url, data=data, headers=headers, timeout=self.timeout,
+                            ca_path=self.ca_path)
         if answer.redirected_elsewhere:
             # The credentials were not sent on (see _http); an answer from elsewhere is not the manager's.
             raise ManagerAPIError(
@@ -416,10 +434,18 @@ class ManagerClient(object):
                            'raise option timeout, or check the manager and the network')
                 if method != 'GET':
                     message += f'; the manager may still have carried out the {method}'
+            elif 'CERTIFICATE_VERIFY_FAILED' in reason or 'certificate verify failed' in reason:
+                message = (f'the TLS certificate of the manager at {self.base_url} was not verified: {reason} ({where}). '
+                           'Set ca_path (or DRAGONFLY_MANAGER_CA_PATH) to the CA that signed it; the manager role '
+                           'keeps its own CA on the manager host as <dragonfly_manager_dir>/tls/ca.crt')
             else:
                 message = (f'manager unreachable at {self.base_url}: {reason} ({where}). Check manager_url '
                            '(or DRAGONFLY_MANAGER_URL), that the manager is running, and that its REST port '
                            '(8080 by default) is reachable from the host the module runs on')
+        elif status == 400 and 'sent to HTTPS port' in str(payload):
+            # nginx's answer, the manager role's TLS proxy, to plain HTTP.
+            message = (f'{where}: the manager at {self.base_url} serves TLS only: use https:// in manager_url '
+                       '(or DRAGONFLY_MANAGER_URL)')
         else:
             advice = hints.get(status) or self._default_advice(status, path, auth, server, attempts)
             shown = f' ({server})' if server else ''

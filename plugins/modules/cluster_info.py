@@ -85,14 +85,14 @@ EXAMPLES = r"""
 ---
 - name: Sign in once, and keep the session
   p2p.dragonfly.user_password:
-    manager_url: http://manager.example.com:8080
+    manager_url: https://manager.example.com:8080
     password: "{{ dragonfly_root_password }}"
   register: manager_session
   no_log: true
 
 - name: Wait until a scheduler with the preheat feature is active in cluster 1
   p2p.dragonfly.cluster_info:
-    manager_url: http://manager.example.com:8080
+    manager_url: https://manager.example.com:8080
     jwt: "{{ manager_session.jwt }}"
     sync_peers: false
   register: cluster
@@ -102,7 +102,7 @@ EXAMPLES = r"""
 
 - name: Wait until the seed peer seed-1 shows as a super peer
   p2p.dragonfly.cluster_info:
-    manager_url: http://manager.example.com:8080
+    manager_url: https://manager.example.com:8080
     jwt: "{{ manager_session.jwt }}"
   register: cluster
   until: cluster.super_peers | selectattr('host_name', 'equalto', 'seed-1') | list | length > 0
@@ -111,7 +111,7 @@ EXAMPLES = r"""
 
 - name: List the peers with a password instead of a session
   p2p.dragonfly.cluster_info:
-    manager_url: http://manager.example.com:8080
+    manager_url: https://manager.example.com:8080
     admin_password: "{{ dragonfly_root_password }}"
     scheduler_cluster_id: 2
   register: cluster_2

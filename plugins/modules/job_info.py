@@ -62,7 +62,7 @@ EXAMPLES = r"""
 ---
 - name: Read a preheat job
   p2p.dragonfly.job_info:
-    manager_url: http://manager.example.com:8080
+    manager_url: https://manager.example.com:8080
     token: "{{ dragonfly_token }}"
     id: 12
   register: job

@@ -121,7 +121,7 @@ EXAMPLES = r"""
 ---
 - name: Ensure a token for preheating exists and get its value
   p2p.dragonfly.personal_access_token:
-    manager_url: http://manager.example.com:8080
+    manager_url: https://manager.example.com:8080
     admin_password: "{{ dragonfly_root_password }}"
     name: ansible-preheat
     scopes:
@@ -134,7 +134,7 @@ EXAMPLES = r"""
   block:
     - name: Check the stored value against the manager
       p2p.dragonfly.personal_access_token:
-        manager_url: http://manager.example.com:8080
+        manager_url: https://manager.example.com:8080
         admin_password: "{{ dragonfly_root_password }}"
         name: ci-preheat
         token: "{{ lookup('ansible.builtin.file', '/etc/dragonfly/ci-preheat.token', errors='ignore') | default(omit, true) }}"
@@ -153,7 +153,7 @@ EXAMPLES = r"""
 
 - name: Ensure the token with the session of p2p.dragonfly.user_password, without signing in again
   p2p.dragonfly.personal_access_token:
-    manager_url: http://manager.example.com:8080
+    manager_url: https://manager.example.com:8080
     jwt: "{{ manager_session.jwt }}"
     name: ansible-preheat
   register: preheat_token
@@ -161,7 +161,7 @@ EXAMPLES = r"""
 
 - name: Delete a token that is no longer needed
   p2p.dragonfly.personal_access_token:
-    manager_url: http://manager.example.com:8080
+    manager_url: https://manager.example.com:8080
     admin_password: "{{ dragonfly_root_password }}"
     name: old-ci
     state: absent

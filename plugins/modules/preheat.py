@@ -337,7 +337,9 @@ EXAMPLES = r"""
 ---
 - name: Preheat an image on one seed peer and wait until it is cached
   p2p.dragonfly.preheat:
-    manager_url: http://manager.example.com:8080
+    manager_url: https://manager.example.com:8080
+    # The CA the manager role generated (<manager dir>/tls/ca.crt on the manager host), copied here.
+    ca_path: /etc/dragonfly/manager-ca.crt
     token: "{{ dragonfly_token }}"
     image: registry.example.com:5000/team/app:1.0
     platform: linux/amd64
@@ -345,7 +347,7 @@ EXAMPLES = r"""
 
 - name: Preheat an image from a plain-HTTP registry on two given seed peers
   p2p.dragonfly.preheat:
-    manager_url: http://manager.example.com:8080
+    manager_url: https://manager.example.com:8080
     token: "{{ dragonfly_token }}"
     image: 10.0.0.20:5000/team/app:1.0
     insecure_registry: true
@@ -357,7 +359,7 @@ EXAMPLES = r"""
 - name: Preheat files on every seed peer, with the connection set once for the collection
   module_defaults:
     group/p2p.dragonfly.dragonfly:
-      manager_url: http://manager.example.com:8080
+      manager_url: https://manager.example.com:8080
       token: "{{ dragonfly_token }}"
   p2p.dragonfly.preheat:
     type: file
@@ -369,7 +371,7 @@ EXAMPLES = r"""
 
 - name: On the all-in-one host, preheat an image and return as soon as the seed peer's cache holds every blob
   p2p.dragonfly.preheat:
-    manager_url: http://manager.example.com:8080
+    manager_url: https://manager.example.com:8080
     token: "{{ dragonfly_token }}"
     image: 10.0.0.20:5000/team/app:1.0
     insecure_registry: true
@@ -378,7 +380,7 @@ EXAMPLES = r"""
 
 - name: Preheat a file on two seed peers; on seed peer 10.0.0.5, verify it locally by its sha256
   p2p.dragonfly.preheat:
-    manager_url: http://manager.example.com:8080
+    manager_url: https://manager.example.com:8080
     token: "{{ dragonfly_token }}"
     type: file
     urls:

@@ -111,7 +111,7 @@ EXAMPLES = r"""
 ---
 - name: Which peers hold a file?
   p2p.dragonfly.task_info:
-    manager_url: http://manager.example.com:8080
+    manager_url: https://manager.example.com:8080
     token: "{{ dragonfly_token }}"
     url: http://files.example.com/models/model.bin
   register: task

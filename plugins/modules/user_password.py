@@ -99,19 +99,19 @@ EXAMPLES = r"""
 ---
 - name: Replace the upstream default password of root
   p2p.dragonfly.user_password:
-    manager_url: http://manager.example.com:8080
+    manager_url: https://manager.example.com:8080
     password: "{{ dragonfly_root_password }}"
 
 - name: Ensure the root password and keep the session for the next tasks
   p2p.dragonfly.user_password:
-    manager_url: http://manager.example.com:8080
+    manager_url: https://manager.example.com:8080
     password: "{{ dragonfly_root_password }}"
   register: manager_session
   no_log: true
 
 - name: Ensure a token for preheating, with that session instead of another sign-in
   p2p.dragonfly.personal_access_token:
-    manager_url: http://manager.example.com:8080
+    manager_url: https://manager.example.com:8080
     jwt: "{{ manager_session.jwt }}"
     name: ansible-preheat
   register: preheat_token
@@ -119,7 +119,7 @@ EXAMPLES = r"""
 
 - name: Rotate the root password, accepting the current and the upstream default one
   p2p.dragonfly.user_password:
-    manager_url: http://manager.example.com:8080
+    manager_url: https://manager.example.com:8080
     password: "{{ dragonfly_root_password_new }}"
     previous_passwords:
       - "{{ dragonfly_root_password }}"

@@ -5,8 +5,9 @@
 """The AWX credential type (extensions/awx/credential_type.yml) fits the modules' connection options.
 
 Its injectors must set exactly the environment variables that plugins/module_utils/_api.py reads as fallbacks of
-the options manager_url and token (read from that source here, not repeated), each from the input of the same
-name; the token input is secret; every injector uses an input that exists. Nothing here needs awx.awx.
+the options manager_url, token and ca_path (read from that source here, not repeated), each from the input of the
+same name, ca_path from the file AWX writes with the input ca_certificate; the token input is secret; every injector
+uses an input that exists. Nothing here needs awx.awx.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -34,6 +35,9 @@ CUSTOM_KINDS = {'cloud', 'net'}
 FIELD_TYPES = {'string', 'boolean'}
 # "{{ name }}" in an injector value (AWX renders injectors with Jinja against the inputs).
 INPUT_REFERENCE = re.compile(r'{{\s*([A-Za-z_][A-Za-z0-9_]*)\s*}}')
+# Options whose value is a file: the credential's input holds the content, AWX writes it to a file of the job and
+# "{{ tower.filename.<input> }}" names that file.
+FILE_OPTIONS = {'ca_path': 'ca_certificate'}
 
 
 def env_fallbacks():
@@ -66,7 +70,7 @@ def fields(credential_type):
 def test_api_source_has_the_env_fallbacks():
     # Guards the parser above: if _api.py changes shape, this test says so instead of comparing empty sets.
     fallbacks = env_fallbacks()
-    assert set(fallbacks) == {'manager_url', 'token'}
+    assert set(fallbacks) == {'manager_url', 'token', 'ca_path'}
     assert all(len(names) == 1 for names in fallbacks.values()), fallbacks
 
 
@@ -81,7 +85,10 @@ def test_inputs_are_well_formed(credential_type, fields):
     for field in fields.values():
         assert field.get('label'), field
         assert field.get('type', 'string') in FIELD_TYPES, field
-    assert set(credential_type['inputs'].get('required', [])) == set(fields), 'every input is required'
+    optional = set(FILE_OPTIONS.values())
+    assert set(credential_type['inputs'].get('required', [])) == set(fields) - optional, 'every other input is required'
+    for name in optional:
+        assert fields[name].get('multiline') is True, 'a PEM has several lines'
 
 
 def test_token_is_secret_and_url_is_not(fields):
@@ -99,6 +106,11 @@ def test_each_env_var_comes_from_the_input_of_its_option(credential_type):
     env = credential_type['injectors']['env']
     for option, names in env_fallbacks().items():
         for name in names:
+            if option in FILE_OPTIONS:
+                field = FILE_OPTIONS[option]
+                assert env[name].strip() == '{{ tower.filename.%s }}' % field, (name, env[name])
+                assert credential_type['injectors']['file']['template.' + field].strip() == '{{ %s }}' % field
+                continue
             assert INPUT_REFERENCE.findall(env[name]) == [option], (name, env[name])
             assert env[name].strip() == '{{ %s }}' % option, (name, env[name])
 
@@ -108,6 +120,7 @@ def test_every_injector_references_an_existing_input(credential_type, fields):
     values = list(injectors.get('env', {}).values()) + list(injectors.get('extra_vars', {}).values())
     values += list(injectors.get('file', {}).values())
     assert values
+    values = [value for value in values if not str(value).strip().startswith('{{ tower.filename.')]
     for value in values:
         references = INPUT_REFERENCE.findall(str(value))
         assert references, value

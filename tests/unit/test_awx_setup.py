@@ -27,8 +27,9 @@ REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 SETUP = os.path.join(REPO_ROOT, 'extensions', 'awx', 'setup.yml')
 TOKEN = 'dragonfly-job-token-0123456789'
 EXTRA_VARS = {
-    'dragonfly_awx_manager_url': 'http://manager.example.com:8080',
+    'dragonfly_awx_manager_url': 'https://manager.example.com:8080',
     'dragonfly_awx_token': TOKEN,
+    'dragonfly_awx_manager_ca_certificate': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
     'dragonfly_awx_project': 'Dragonfly',
     'dragonfly_awx_inventory': 'Dragonfly hosts',
     'dragonfly_awx_machine_credential': 'Dragonfly hosts SSH',
@@ -76,6 +77,7 @@ def test_setup_creates_everything_then_changes_nothing(awx, tmp_path):
     [ctype] = [t for t in awx.objects['credential_types'] if t['name'] == 'Dragonfly manager']
     [cred] = [c for c in awx.objects['credentials'] if c['name'] == 'Dragonfly manager']
     assert cred['credential_type'] == ctype['id'] and cred['inputs']['token'] == TOKEN
+    assert cred['inputs']['ca_certificate'] == EXTRA_VARS['dragonfly_awx_manager_ca_certificate']
     templates = {t['name']: t for t in awx.objects['job_templates']}
     assert sorted(templates) == ['Dragonfly backup', 'Dragonfly deploy', 'Dragonfly preheat', 'Dragonfly restore',
                                  'Dragonfly rotate secrets', 'Dragonfly verify']

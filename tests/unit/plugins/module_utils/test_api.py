@@ -73,6 +73,7 @@ class Answers(object):
 def clean_environment(monkeypatch):
     monkeypatch.delenv('DRAGONFLY_MANAGER_URL', raising=False)
     monkeypatch.delenv('DRAGONFLY_TOKEN', raising=False)
+    monkeypatch.delenv('DRAGONFLY_MANAGER_CA_PATH', raising=False)
 
 
 def make_module(**params):
@@ -109,7 +110,7 @@ def assert_secret_free(error, *secrets):
 
 def test_argument_spec_defaults():
     module = make_module(manager_url=URL)
-    assert module.params == dict(manager_url=URL, token=None, validate_certs=True, timeout=30)
+    assert module.params == dict(manager_url=URL, token=None, validate_certs=True, ca_path=None, timeout=30)
     client = ManagerClient.from_module(module)
     assert (client.base_url, client.token, client.timeout) == (URL, None, 30)
 
