@@ -41,7 +41,8 @@ t1=$(now)
 plain=$(elapsed "$t0" "$t1")
 # The roles' converge ends only once a real preheat landed on the seed peer; plain compose is not
 # there yet when `up --wait` returns (the scheduler's seed ring is built a minute after it starts).
-ready_wait=$(python3 benchmarks/ready_to_preheat.py http://172.31.250.1:8080 "$plain_dir/seed-peer/cache")
+ready_wait=$(python3 benchmarks/ready_to_preheat.py https://172.31.250.1:8080 "$plain_dir/seed-peer/cache" \
+    --ca "$plain_dir/manager/tls/ca.crt")
 plain_ready=$(python3 -c "print(f'{$plain + $ready_wait:.1f}')")
 for project in seed-peer scheduler manager; do
     docker compose --project-directory "$plain_dir/$project" down >/dev/null 2>&1

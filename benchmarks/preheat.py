@@ -12,7 +12,8 @@ Run with the repository's virtualenv (it has ansible-core):
 
 (a) needs the all-in-one stack of the molecule default scenario (playbooks/site.yml) and the test fixtures of
 tests/e2e (registry and file server on the lab gateway, test content pushed), as tests/e2e/test_preheat.py sets
-them up. Defaults: --manager-url http://172.31.250.1:8080, --token-file
+them up. Defaults: --manager-url https://172.31.250.1:8080, --ca-file
+/opt/dragonfly-molecule/manager/tls/ca.crt, --token-file
 /opt/dragonfly-molecule/manager/secrets/token, --cache-dir /opt/dragonfly-molecule/seed-peer/cache, --registry
 172.31.250.1:15000, --files-url http://172.31.250.1:18081. The ground truth (digests, sizes) comes from
 the content.json that `tests/images/content.py generate /var/cache/p2p-dragonfly/content` writes and prints.
@@ -235,7 +236,8 @@ class Stack(object):
         with open(args.token_file) as stream:
             self.token = stream.read().strip()
         self.shim = ShimModule()
-        self.client = code['api'].ManagerClient(self.shim, args.manager_url, token=self.token, timeout=30)
+        self.client = code['api'].ManagerClient(self.shim, args.manager_url, token=self.token, timeout=30,
+                                                ca_path=args.ca_file)
         content = args.content or subprocess.run(
             [sys.executable, os.path.join(REPO, 'tests/images/content.py'), 'generate',
              os.path.join(os.environ.get('P2P_DRAGONFLY_CACHE', '/var/cache/p2p-dragonfly'), 'content')],
@@ -336,8 +338,8 @@ class Stack(object):
         self.ensure_cold(target)
         work = tempfile.mkdtemp(prefix='p2p-bench-play-')
         try:
-            preheat_args = dict(manager_url=self.args.manager_url, token='{{ bench_token }}', application=application,
-                                cache_dir=self.args.cache_dir, wait_timeout=int(self.args.timeout))
+            preheat_args = dict(manager_url=self.args.manager_url, ca_path=self.args.ca_file, token='{{ bench_token }}',
+                                application=application, cache_dir=self.args.cache_dir, wait_timeout=int(self.args.timeout))
             if self.args.seed_ip:
                 preheat_args['seed_ip'] = self.args.seed_ip
             assert_args = dict(cache_dir=self.args.cache_dir)
@@ -531,7 +533,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog='See the docstring of benchmarks/preheat.py for what is measured and how.')
-    parser.add_argument('--manager-url', default='http://172.31.250.1:8080')
+    parser.add_argument('--manager-url', default='https://172.31.250.1:8080')
+    parser.add_argument('--ca-file', default='/opt/dragonfly-molecule/manager/tls/ca.crt',
+                        help="the CA that signed the manager's TLS certificate")
     parser.add_argument('--token-file', default='/opt/dragonfly-molecule/manager/secrets/token')
     parser.add_argument('--cache-dir', default='/opt/dragonfly-molecule/seed-peer/cache')
     parser.add_argument('--registry', default='172.31.250.1:15000')

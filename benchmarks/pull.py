@@ -181,7 +181,8 @@ def preheat(env, root, application):
   gather_facts: false
   tasks:
     - p2p.dragonfly.preheat:
-        manager_url: http://127.0.0.1:8080
+        manager_url: https://127.0.0.1:8080
+        ca_path: %s/manager/tls/ca.crt
         token: "{{ lookup('ansible.builtin.file', '%s/manager/secrets/token') }}"
         image: %s/%s
         platform: linux/amd64
@@ -193,7 +194,7 @@ def preheat(env, root, application):
       register: preheat
     - ansible.builtin.assert:
         that: preheat.verified_locally
-""" % (BASE, REGISTRY, IMAGE, application, BASE))
+""" % (BASE, BASE, REGISTRY, IMAGE, application, BASE))
     started = time.monotonic()
     playbook(env, play)
     return time.monotonic() - started

@@ -7,17 +7,22 @@ the fair comparison is plain compose *plus* this wait. This script signs in to t
 upstream's default password on a fresh stack), creates a preheat job of the manager's own /healthy
 answer every few seconds, and returns when that answer shows up in the seed peer's cache directory.
 
-    ready_to_preheat.py MANAGER_URL CACHE_DIR [--password dragonfly] [--timeout 300]
+    ready_to_preheat.py MANAGER_URL CACHE_DIR [--ca CA_FILE] [--password dragonfly] [--timeout 300]
+(MANAGER_URL https://...: the manager role's TLS proxy, verified with CA_FILE.)
 Prints the seconds spent waiting; exits 1 on timeout.
 """
 import argparse
 import glob
 import json
 import os
+import ssl
 import sys
 import time
 import urllib.error
 import urllib.request
+
+
+CONTEXT = None  # the TLS context verifying the manager with --ca
 
 
 def call(url, body=None, jwt=None):
@@ -26,7 +31,7 @@ def call(url, body=None, jwt=None):
         headers["Authorization"] = "Bearer " + jwt
     request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
                                      headers=headers, method="POST" if body is not None else "GET")
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with urllib.request.urlopen(request, timeout=30, context=CONTEXT) as response:
         return response.read()
 
 
@@ -46,9 +51,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("manager_url")
     parser.add_argument("cache_dir")
+    parser.add_argument("--ca", help="CA certificate that signed the manager's TLS certificate")
     parser.add_argument("--password", default="dragonfly")
     parser.add_argument("--timeout", type=float, default=300)
     args = parser.parse_args()
+    global CONTEXT  # pylint: disable=global-statement
+    CONTEXT = ssl.create_default_context(cafile=args.ca) if args.ca else None
     started = time.monotonic()
     answer = call(args.manager_url + "/healthy")
     jwt = None

@@ -49,7 +49,8 @@ if [ "$images" = local ]; then
     log "offline: building the pinned images locally (cached after the first run)"
     bash tests/images/build.sh ${P2P_DRAGONFLY_RELEASE_SETS:-$(default_release_set)}
     extra+=(-e dragonfly_manager_database_image=localhost/p2p-dragonfly/mariadb:10.11
-            -e dragonfly_redis_image=localhost/p2p-dragonfly/redis:7.0)
+            -e dragonfly_redis_image=localhost/p2p-dragonfly/redis:7.0
+            -e dragonfly_manager_proxy_image=localhost/p2p-dragonfly/nginx:1.22)
 else
     log "online: the official images are pulled by their pinned tags"
     # The origin's images are local fixtures in any case (there is no public image of the test content).

@@ -4,9 +4,12 @@ import json
 import os
 import pathlib
 import shutil
+import ssl
 import subprocess
+import sys
 import tempfile
 import threading
+import urllib.request
 
 import pytest
 
@@ -57,6 +60,8 @@ GATEWAY = "172.31.250.1"  # the lab network's gateway, which the components adve
 BASE = "/opt/dragonfly-e2e"  # dragonfly_base_dir of the inventory
 PREFIX = "p2p-e2e"  # dragonfly_compose_project_prefix of the inventory
 MANAGER_PORT = 28080
+MANAGER_CA = BASE + "/manager/tls/ca.crt"  # the CA the manager role generated for its TLS proxy
+MANAGER_URL = "https://%s:%d" % (GATEWAY, MANAGER_PORT)
 PEER_PROXY_PORT = 24001
 CONTENT_ROOT = os.path.join(os.environ.get("P2P_DRAGONFLY_CACHE", "/var/cache/p2p-dragonfly"), "content")
 ORIGIN_FILE = os.path.join(REPO, "tests/images/fixtures/origin/compose.yaml")
@@ -69,6 +74,52 @@ def pytest_collection_modifyitems(items):
     """Run the modules in MODULE_ORDER (pytest keeps the order of the tests within a module)."""
     rank = {name: index for index, name in enumerate(MODULE_ORDER)}
     items.sort(key=lambda item: rank.get(os.path.basename(str(item.fspath)), len(rank)))
+
+
+def manager_urlopen(request, timeout=30):
+    """urllib's urlopen, verifying the manager's certificate against the CA the role generated."""
+    return urllib.request.urlopen(request, timeout=timeout, context=ssl.create_default_context(cafile=MANAGER_CA))
+
+
+STRANGER_NETNS = PREFIX + "-stranger"
+STRANGER_LINK = "p2pe2e-s0"  # this host's end of the veth pair; the other end lives in the namespace
+STRANGER_HOST, STRANGER_ADDRESS = "10.231.250.1", "10.231.250.2"
+
+
+def _ip(*args, check=True):
+    return subprocess.run(["ip"] + list(args), capture_output=True, text=True, check=check)
+
+
+def _remove_stranger():
+    _ip("netns", "delete", STRANGER_NETNS, check=False)
+    _ip("link", "delete", STRANGER_LINK, check=False)
+
+
+@pytest.fixture
+def stranger():
+    """Another machine on the network: a network namespace with an address that is not this host's, routed to it
+    over a veth pair. Yields run(host, rest_port, *ports) -> what tests/e2e/stranger.py found from there."""
+    _remove_stranger()  # left by an interrupted run
+    _ip("netns", "add", STRANGER_NETNS)
+    try:
+        _ip("link", "add", STRANGER_LINK, "type", "veth", "peer", "name", "p2pe2e-s1", "netns", STRANGER_NETNS)
+        _ip("addr", "add", STRANGER_HOST + "/30", "dev", STRANGER_LINK)
+        _ip("link", "set", STRANGER_LINK, "up")
+        inside = ["netns", "exec", STRANGER_NETNS, "ip"]
+        _ip(*(inside + ["addr", "add", STRANGER_ADDRESS + "/30", "dev", "p2pe2e-s1"]))
+        _ip(*(inside + ["link", "set", "p2pe2e-s1", "up"]))
+        _ip(*(inside + ["link", "set", "lo", "up"]))
+        _ip(*(inside + ["route", "add", "default", "via", STRANGER_HOST]))
+
+        def run(host, rest_port, *ports):
+            result = subprocess.run(["ip", "netns", "exec", STRANGER_NETNS, sys.executable,
+                                     os.path.join(REPO, "tests/e2e/stranger.py"), host, str(rest_port)]
+                                    + [str(port) for port in ports], capture_output=True, text=True, timeout=300)
+            assert result.returncode == 0, result.stderr
+            return json.loads(result.stdout)
+        yield run
+    finally:
+        _remove_stranger()
 
 
 def release_set(name):
@@ -128,11 +179,12 @@ def run_tasks(tmp_path, tasks_yaml, check=False):
   gather_facts: false
   module_defaults:
     group/p2p.dragonfly.dragonfly:
-      manager_url: http://127.0.0.1:%d
+      manager_url: https://127.0.0.1:%d
+      ca_path: %s
       token: "{{ lookup('ansible.builtin.file', '%s/manager/secrets/token') }}"
   tasks:
 %s
-""" % (MANAGER_PORT, BASE, tasks_yaml))
+""" % (MANAGER_PORT, MANAGER_CA, BASE, tasks_yaml))
     command = ["ansible-playbook", "-i", INVENTORY, str(play)] + (["--check", "--diff"] if check else [])
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False,
                             env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="json"))

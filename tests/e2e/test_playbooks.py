@@ -21,12 +21,12 @@ import ansible_runner
 import pytest
 import yaml
 
-from conftest import (BASE, GATEWAY, MANAGER_PORT, PREFIX, REGISTRY, REPO, default_release_set, docker_containers,
-                      e2e_playbook as playbook, inventories, release_set, run_tasks, sha256_of)
+from conftest import (BASE, GATEWAY, MANAGER_CA, MANAGER_PORT, MANAGER_URL, PREFIX, REGISTRY, REPO, default_release_set,
+                      docker_containers, e2e_playbook as playbook, inventories, manager_urlopen, release_set, run_tasks,
+                      sha256_of)
 
 CACHE_DIR = BASE + "/seed-peer/cache"
 TOKEN_FILE = BASE + "/manager/secrets/token"
-MANAGER_URL = "http://%s:%d" % (GATEWAY, MANAGER_PORT)
 FILES = "http://%s:18081" % GATEWAY
 COLLECTIONS = os.environ["P2P_DRAGONFLY_COLLECTIONS"]  # this checkout's collections tree (scripts/lib.sh)
 SMALL_IMAGE = "p2p-test/lifecycle:1.0"  # preheated by this module only
@@ -44,7 +44,7 @@ def token_accepted(value):
     request = urllib.request.Request(MANAGER_URL + "/oapi/v1/jobs?per_page=1",
                                      headers={"Authorization": "Bearer " + value})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with manager_urlopen(request) as response:
             return response.status == 200
     except urllib.error.HTTPError:
         return False
@@ -102,7 +102,7 @@ def run_like_awx(tmp_path, name, extravars, secret):
     (data / "env").mkdir()
     (data / "env" / "extravars").write_text(yaml.safe_dump(extravars))
     (data / "env" / "envvars").write_text(yaml.safe_dump({
-        "DRAGONFLY_MANAGER_URL": MANAGER_URL, "DRAGONFLY_TOKEN": secret,
+        "DRAGONFLY_MANAGER_URL": MANAGER_URL, "DRAGONFLY_TOKEN": secret, "DRAGONFLY_MANAGER_CA_PATH": MANAGER_CA,
         "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS, "ANSIBLE_NOCOLOR": "1"}))
     result = ansible_runner.run(private_data_dir=str(data), playbook=name + ".yml", quiet=True)
     events = [json.dumps(event) for event in result.events]
@@ -212,6 +212,7 @@ def test_cluster_info_lists_the_real_peers_and_drops_a_stopped_one(stack, tmp_pa
 
 
 REDIS_PORT = 26379  # dragonfly_redis_port of the inventory
+SCHEDULER_PORT = 28002  # dragonfly_scheduler_port of the inventory
 PROXY_PORTS = {24001, 24011}  # the peer's and the seed peer's proxy: dragonfly_*_proxy_bind_address, loopback
 
 
@@ -247,15 +248,35 @@ def test_published_ports_bind_to_the_advertise_address_only(stack):
         published = {binding[1] for binding in bindings}
         if published & PROXY_PORTS:
             assert addresses == {"127.0.0.1"}, (project, port, bindings)
-        elif (project, port) == (PREFIX + "-manager", "8080/tcp"):
+        elif (project, port) == (PREFIX + "-manager", "8443/tcp"):  # the TLS proxy
             assert addresses == {GATEWAY, "127.0.0.1"}, (project, port, bindings)
         else:
             assert addresses == {GATEWAY}, (project, port, bindings)
-    # Redis on the advertise address answers, on loopback nothing listens; the manager's REST port answers on both.
-    assert connects(GATEWAY, REDIS_PORT) and not connects("127.0.0.1", REDIS_PORT)
+    # Redis is not published (the scheduler is on the manager's host and reaches it on the manager's network), but
+    # answers there; the manager's TLS port answers on both addresses.
+    assert not connects(GATEWAY, REDIS_PORT) and not connects("127.0.0.1", REDIS_PORT)
+    assert connects(redis_address(), 6379)
     for address in (GATEWAY, "127.0.0.1"):
-        with urllib.request.urlopen("http://%s:%d/healthy" % (address, MANAGER_PORT), timeout=30) as response:
+        with manager_urlopen("https://%s:%d/healthy" % (address, MANAGER_PORT)) as response:
             assert response.status == 200
+
+
+def test_a_stranger_on_the_network_gets_nothing(stack, stranger):
+    """From another address (a network namespace): no sign-up however the path is spelled, nothing under /api/v1
+    or /oapi/v1 without a session or token, no plain HTTP, no Redis or MariaDB. The contrast: the same stranger
+    reaches the manager's health answer and the scheduler's published port, so the refusals are the stack's."""
+    found = stranger(GATEWAY, MANAGER_PORT, SCHEDULER_PORT, REDIS_PORT, 3306)
+    assert found.pop("GET /healthy") == 200, found
+    assert found.pop("connect %d" % SCHEDULER_PORT) == "accepted", found
+    assert found.pop("connect %d" % REDIS_PORT) == "refused", found
+    assert found.pop("connect 3306") == "refused", found
+    # nginx answers plain HTTP on its TLS port with 400 and never forwards it.
+    assert found.pop("plain GET /healthy") == 400 and found.pop("plain POST /api/v1/users/signup") == 400, found
+    assert found.pop("POST /api/v1/users/signin") == 401, found  # no sign-up went through
+    signups = {request: answer for request, answer in found.items() if "signup" in request.lower()}
+    assert len(signups) == 9 and set(signups.values()) == {403}, signups
+    closed = {request: answer for request, answer in found.items() if request not in signups}
+    assert len(closed) == 10 and set(closed.values()) == {401}, closed
 
 
 def secret_values():
@@ -267,9 +288,16 @@ def secret_values():
     return {name: value for name, value in values.items() if value}
 
 
+def redis_address():
+    """The bundled Redis container's address on the manager's compose network (this host reaches every bridge)."""
+    out = subprocess.run(["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
+                          PREFIX + "-manager-redis-1"], capture_output=True, text=True, check=True).stdout
+    return out.split()[0]
+
+
 def redis_answers(*commands):
-    """What the bundled Redis, at the advertise address, answers to inline commands sent in one go."""
-    with socket.create_connection((GATEWAY, REDIS_PORT), timeout=10) as connection:
+    """What the bundled Redis answers to inline commands sent in one go."""
+    with socket.create_connection((redis_address(), 6379), timeout=10) as connection:
         connection.sendall("".join(command + "\r\n" for command in commands).encode())
         connection.shutdown(socket.SHUT_WR)
         chunks = []
@@ -340,7 +368,7 @@ def manager_api(method, path, jwt, body=None):
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(MANAGER_URL + path, data=data, method=method,
                                      headers={"Authorization": "Bearer " + jwt, "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with manager_urlopen(request) as response:
         return json.load(response)
 
 
@@ -354,7 +382,7 @@ def signin(password, attempts=10):
         request = urllib.request.Request(MANAGER_URL + "/api/v1/users/signin", data=body, method="POST",
                                          headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with manager_urlopen(request) as response:
                 return json.load(response)["token"]
         except urllib.error.HTTPError as exc:
             if exc.code != 401:
@@ -459,7 +487,7 @@ def session_accepted(jwt):
     request = urllib.request.Request(MANAGER_URL + "/api/v1/users?page=1&per_page=1",
                                      headers={"Authorization": "Bearer " + jwt})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with manager_urlopen(request) as response:
             return response.status == 200
     except urllib.error.HTTPError as exc:
         if exc.code == 401:

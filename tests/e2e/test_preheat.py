@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from conftest import BASE, GATEWAY, MANAGER_PORT, default_release_set, release_set, run_tasks, sha256_of
+from conftest import BASE, GATEWAY, MANAGER_PORT, default_release_set, manager_urlopen, release_set, run_tasks, sha256_of
 
 CACHE_DIR = BASE + "/seed-peer/cache"
 REGISTRY = GATEWAY + ":15000"
@@ -32,10 +32,10 @@ def client_bypasses_scheduler():
 def api(method, path, body=None):
     with open(BASE + "/manager/secrets/token") as handle:
         token = handle.read().strip()
-    request = urllib.request.Request("http://127.0.0.1:%d%s" % (MANAGER_PORT, path), method=method,
+    request = urllib.request.Request("https://127.0.0.1:%d%s" % (MANAGER_PORT, path), method=method,
                                      data=json.dumps(body).encode() if body is not None else None,
                                      headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with manager_urlopen(request) as response:
         return json.load(response)
 
 

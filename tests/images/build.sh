@@ -2,7 +2,7 @@
 # Build the real Dragonfly images from the pinned upstream releases, and the test fixtures, locally.
 #
 #   tests/images/build.sh [RELEASE_SET...]     default: every set in roles/common/vars/main.yml
-#   tests/images/build.sh --fixtures-only      only the test fixtures (registry, file server, MariaDB, Redis,
+#   tests/images/build.sh --fixtures-only      only the test fixtures (registry, file server, MariaDB, Redis, nginx,
 #                                              and the crictl binary)
 #
 # No container registry is reachable here, so:
@@ -178,6 +178,7 @@ build_fixtures() {
     build_image "$FIXTURE_PREFIX/registry:${REGISTRY_VERSION#v}" "$HERE/fixtures/registry/Dockerfile" \
         "$HERE/fixtures/registry" "$BIN/registry-$REGISTRY_VERSION/registry"
     build_image "$FIXTURE_PREFIX/fileserver:1" "$HERE/fixtures/fileserver/Dockerfile" "$HERE/fixtures/fileserver"
+    build_image "$FIXTURE_PREFIX/nginx:1.22" "$HERE/fixtures/proxy/Dockerfile" "$HERE/fixtures/proxy"
 }
 
 main() {
