@@ -666,3 +666,16 @@ def test_parse_rfc3339_rejects(text):
 def test_format_rfc3339_is_utc():
     moment = datetime.datetime(2027, 1, 2, 11, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
     assert format_rfc3339(moment) == '2027-01-02T03:04:05Z'
+
+
+def test_plain_http_to_the_tls_proxy_names_the_fix(answer):
+    # nginx's own answer (the manager role's TLS proxy) to a plain HTTP request on its TLS port.
+    nginx = ('<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>\r\n<body>\r\n'
+             '<center><h1>400 Bad Request</h1></center>\r\n</body>\r\n</html>\r\n')
+    fake, client = answer((400, nginx, {'Server': 'nginx'}))
+    error = raised(client.get_job, 1)
+    assert 'the manager at http://manager.test:8080 serves TLS only: use https:// in manager_url' in str(error)
+    assert len(fake.calls) == 1
+    # The contrast: another 400 is reported as the manager's own answer.
+    fake, client = answer((400, {'message': 'bad request'}))
+    assert 'serves TLS only' not in str(raised(client.get_job, 1))
