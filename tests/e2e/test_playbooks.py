@@ -21,6 +21,7 @@ import ansible_runner
 import pytest
 import yaml
 
+import stranger as stranger_requests
 from conftest import (BASE, GATEWAY, MANAGER_CA, MANAGER_PORT, MANAGER_URL, PREFIX, REGISTRY, REPO, default_release_set,
                       docker_containers, e2e_playbook as playbook, inventories, manager_urlopen, release_set, run_tasks,
                       sha256_of)
@@ -281,10 +282,9 @@ def test_a_stranger_on_the_network_gets_nothing(stack, stranger):
     # nginx answers plain HTTP on its TLS port with 400 and never forwards it.
     assert found.pop("plain GET /healthy") == 400 and found.pop("plain POST /api/v1/users/signup") == 400, found
     assert found.pop("POST /api/v1/users/signin") == 401, found  # no sign-up went through
-    signups = {request: answer for request, answer in found.items() if "signup" in request.lower()}
-    assert len(signups) == 9 and set(signups.values()) == {403}, signups
-    closed = {request: answer for request, answer in found.items() if request not in signups}
-    assert len(closed) == 10 and set(closed.values()) == {401}, closed
+    signups = {request: found.pop(request) for request in ["POST " + path for path in stranger_requests.SIGNUP_PATHS]}
+    assert set(signups.values()) == {403}, signups
+    assert found == {"GET " + path: 401 for path in stranger_requests.CLOSED}, found
 
 
 def secret_values():

@@ -55,6 +55,9 @@ SEED = (SEED_PLAY, PREFIX + "-seed-peer")
     (SEED, {"dragonfly_seed_peer_gc_disk_threshold": "lots"}, "it must be empty or a size such as"),
     # TEST-NET-1: no host has it.
     (MANAGER, {"dragonfly_bind_address": "192.0.2.1"}, "is not an address of"),
+    (MANAGER, {"dragonfly_manager_rest_bind_address": "192.0.2.1"}, "TLS port could not bind to it"),
+    (MANAGER, {"dragonfly_manager_tls_certificate": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"},
+     "give dragonfly_manager_tls_certificate"),
     (SEED, {"dragonfly_seed_peer_gc_disk_low_threshold_percent": 80}, "(1 to below the high one)"),
 ])
 def test_preflight_refuses_and_changes_nothing(playbook_runner, tmp_path, role, bad, message):
