@@ -29,7 +29,7 @@ import stat
 import time
 
 from ansible_collections.p2p.dragonfly.plugins.module_utils._hashing import hash_files
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import host_label
+from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import host_label
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_content_path
 
 

@@ -182,7 +182,7 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
     preheat_outcome,
     redact_job_args,
 )
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import host_label
+from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import host_label
 
 
 def summarize(row):

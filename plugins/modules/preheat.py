@@ -638,13 +638,17 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
     preheat_outcome,
     wait_for_round,
 )
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
+from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import (
+    HOST_TYPE_SUPER,
     SCOPE_ALL_PEERS,
     SCOPE_SINGLE_SEED_PEER,
     SCOPES,
     Observations,
-    PreheatError,
     Requirement,
+    labelled,
+)
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
+    PreheatError,
     check_client_version,
     check_http_url,
     check_piece_length,
@@ -653,7 +657,6 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
     check_selection,
     expected_tasks,
     filtered_query_params_text,
-    labelled,
     manager_error_hint,
 )
 from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import Registry, resolve_image
@@ -891,7 +894,7 @@ class Preheat(object):
         self.observations = Observations()
         self.get_task_job_ids = []
         self.job = None
-        self.host_type = None if requirement.scope == SCOPE_ALL_PEERS else _preheat.HOST_TYPE_SUPER
+        self.host_type = None if requirement.scope == SCOPE_ALL_PEERS else HOST_TYPE_SUPER
         self.url_tasks = dict((task['url'], task['task_id']) for task in tasks)
         self.local = local
         # Whether the wait ended on the local cache rather than on the manager's answer.

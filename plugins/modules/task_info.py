@@ -209,14 +209,12 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
 )
 from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
 from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import GetTaskRound, wait_for_round
+from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import HOST_TYPE_SUPER, Observations, host_label
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
-    HOST_TYPE_SUPER,
-    Observations,
     PreheatError,
     check_http_url,
     check_piece_length,
     expected_tasks,
-    host_label,
 )
 
 

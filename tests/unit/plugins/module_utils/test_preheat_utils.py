@@ -15,10 +15,9 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
     preheat_outcome,
     redact_job_args,
 )
+from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import Observations, Requirement
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
-    Observations,
     PreheatError,
-    Requirement,
     check_registry_host,
     check_selection,
     expected_tasks,
