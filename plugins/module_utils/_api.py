@@ -122,8 +122,16 @@ def admin_argument_spec():
     )
 
 
-# For AnsibleModule(required_one_of=...) together with admin_argument_spec().
-ADMIN_REQUIRED_ONE_OF = [('admin_password', 'jwt')]
+def manager_argspec_ex(admin=False):
+    """The connection options (with ``admin``, the sign-in options too) and their rules, as AnsibleModule takes them:
+    ``argspec`` is the argument spec, every other key a keyword argument of AnsibleModule, a list or dict a module may
+    add its own rules to."""
+    argspec = manager_argument_spec()
+    required_one_of = []
+    if admin:
+        argspec.update(admin_argument_spec())
+        required_one_of.append(('admin_password', 'jwt'))
+    return dict(argspec=argspec, mutually_exclusive=[], required_one_of=required_one_of, required_if=[], required_by={})
 
 
 class ManagerAPIError(Exception):

@@ -205,7 +205,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
     ManagerAPIError,
     ManagerClient,
-    manager_argument_spec,
+    manager_argspec_ex,
 )
 from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
 from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import GetTaskRound, wait_for_round
@@ -279,7 +279,8 @@ def run(module):
 
 
 def main():
-    argument_spec = manager_argument_spec()
+    argspec_ex = manager_argspec_ex()
+    argument_spec = argspec_ex.pop('argspec')
     argument_spec.update(
         url=dict(type='str'),
         task_id=dict(type='str'),
@@ -291,12 +292,9 @@ def main():
         wait_timeout=dict(type='int', default=120),
         poll_interval=dict(type='int', default=5),
     )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
-        mutually_exclusive=[('url', 'task_id')],
-        required_one_of=[('url', 'task_id')],
-    )
+    argspec_ex['mutually_exclusive'].append(('url', 'task_id'))
+    argspec_ex['required_one_of'].append(('url', 'task_id'))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **argspec_ex)
     try:
         result = run(module)
     except PreheatError as exc:
