@@ -38,27 +38,10 @@ Checked against d7y.io/dragonfly/v2 v2.5.0 and dragonfly-client v1.4.0:
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import ipaddress
-from urllib.parse import urlsplit
-
-from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import SCOPE_SINGLE_SEED_PEER
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import (
     FILTERED_QUERY_PARAMS_SEPARATOR,
-    normalize_url,
-    parse_client_version,
     task_id as compute_task_id,
 )
-
-
-MIB = 1024 * 1024
-
-# manager/types/job.go PreheatArgs / GetTaskArgs binding rules.
-PIECE_LENGTH_RANGE = (4 * MIB, 64 * MIB)
-COUNT_RANGE = (1, 200)
-PERCENTAGE_RANGE = (1, 100)
-IPS_MAX = 100
-CONCURRENT_TASK_COUNT_RANGE = (1, 100)
-CONCURRENT_PEER_COUNT_RANGE = (1, 1000)
 
 
 class PreheatError(Exception):
@@ -68,95 +51,6 @@ class PreheatError(Exception):
         super(PreheatError, self).__init__(message)
         self.message = message
         self.details = details
-
-
-# --- option checks -------------------------------------------------------------------------------
-
-def check_range(option, value, limits, unit=''):
-    """Raise unless ``value`` (when set) lies within the manager's limits."""
-    if value is None:
-        return
-    low, high = limits
-    if not low <= value <= high:
-        raise PreheatError(f'{option} must be between {low}{unit} and {high}{unit} (the limits of the Dragonfly manager), '
-                           f'got {value}')
-
-
-def check_piece_length(piece_length):
-    if piece_length is None:
-        return
-    if not PIECE_LENGTH_RANGE[0] <= piece_length <= PIECE_LENGTH_RANGE[1]:
-        raise PreheatError(f'piece_length must be between {PIECE_LENGTH_RANGE[0]} (4 MiB) and {PIECE_LENGTH_RANGE[1]} '
-                           f'(64 MiB) bytes, the limits of the Dragonfly manager; got {piece_length}. Leave it unset to let '
-                           'the seed peer choose from the file size')
-
-
-def check_http_url(option, url):
-    """Raise unless ``url`` is an http(s) URL the client can parse; returns it unchanged."""
-    try:
-        scheme = urlsplit(url).scheme.lower()
-        normalize_url(url)
-    except ValueError as exc:
-        raise PreheatError(f'{option}: {url!r} is not a valid URL ({exc}): give a full http:// or https:// URL')
-    if scheme not in ('http', 'https'):
-        raise PreheatError(f'{option}: {url!r} must be an http:// or https:// URL (got scheme {scheme or "none"!r})')
-    return url
-
-
-def check_registry_host(option, host):
-    """Refuse registry addresses the manager cannot dial.
-
-    The manager reads manifests through ``pkg/net/http.NewSafeDialer``, which refuses every address
-    that is not global unicast (loopback, link-local, unspecified, multicast; private ranges are fine).
-    """
-    name = host.rsplit(':', 1)[0] if not host.endswith(']') else host
-    name = name.strip('[]').lower()
-    refused = name == 'localhost' or name.endswith('.localhost')
-    try:
-        address = ipaddress.ip_address(name)
-    except ValueError:
-        address = None
-    if address is not None:
-        refused = address.is_loopback or address.is_link_local or address.is_unspecified or address.is_multicast
-    if refused:
-        raise PreheatError(f'{option}: the registry address {host} is a loopback or link-local address, which the Dragonfly '
-                           "manager refuses to connect to (its registry client only dials global unicast addresses; "
-                           'private ranges such as 10.x or 192.168.x work): use an address of the registry host the '
-                           'manager and the seed peers can reach')
-
-
-def check_ips(ips):
-    if len(ips) > IPS_MAX:
-        raise PreheatError(f'ips may name at most {IPS_MAX} peers (the limit of the Dragonfly manager), got {len(ips)}')
-    for ip in ips:
-        try:
-            ipaddress.ip_address(ip)
-        except ValueError:
-            raise PreheatError(f'ips: {ip!r} is not an IP address: give the IPs the peers advertise (host.ip of dfdaemon)')
-
-
-def check_client_version(client_version):
-    if client_version is None:
-        return
-    try:
-        parse_client_version(client_version)
-    except ValueError as exc:
-        raise PreheatError(f'client_version: {exc}; give the client release of the seed peers, for example 1.5.10')
-
-
-def check_selection(scope, ips, count, percentage):
-    """Validate scope/ips/count/percentage like the manager, with the reason when refused."""
-    given = [name for name, value in (('ips', ips), ('count', count), ('percentage', percentage)) if value]
-    if len(given) > 1:
-        raise PreheatError(f"{' and '.join(given)} are mutually exclusive: set only one of ips, count and percentage "
-                           '(the scheduler would use ips first, then count, then percentage)')
-    if given and scope == SCOPE_SINGLE_SEED_PEER:
-        raise PreheatError(f'{given[0]} only applies to scope all_seed_peers or all_peers; with scope single_seed_peer the '
-                           'scheduler picks one seed peer per task by consistent hashing. Set scope: all_seed_peers')
-    if ips:
-        check_ips(ips)
-    check_range('count', count, COUNT_RANGE)
-    check_range('percentage', percentage, PERCENTAGE_RANGE)
 
 
 def filtered_query_params_text(names):

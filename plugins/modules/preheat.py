@@ -601,32 +601,12 @@ elapsed:
   sample: 31.7
 """
 
-import ipaddress
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs, _preheat
-from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
-    ManagerAPIError,
-    ManagerClient,
-    manager_argument_spec,
-)
-from ansible_collections.p2p.dragonfly.plugins.module_utils._cache import (
-    LAYOUT_LEGACY_GO,
-    LAYOUT_RUST,
-    STATE_INCOMPLETE,
-    STATE_UNKNOWN,
-    CacheWatcher,
-)
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
+from ansible_collections.p2p.dragonfly.plugins.module_utils._api import ManagerAPIError, ManagerClient
+from ansible_collections.p2p.dragonfly.plugins.module_utils._cache import STATE_INCOMPLETE, STATE_UNKNOWN, CacheWatcher
 from ansible_collections.p2p.dragonfly.plugins.module_utils._hashing import normalize_sha256
-from ansible_collections.p2p.dragonfly.plugins.module_utils._image_reference import (
-    format_platform,
-    manifest_url,
-    parse_image_reference,
-    parse_manifest_url,
-    parse_platform,
-)
 from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
     CHECK_TIMEOUT,
     STATE_FAILURE,
@@ -642,130 +622,23 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import (
     HOST_TYPE_SUPER,
     SCOPE_ALL_PEERS,
     SCOPE_SINGLE_SEED_PEER,
-    SCOPES,
     Observations,
     Requirement,
     labelled,
 )
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
     PreheatError,
-    check_client_version,
-    check_http_url,
-    check_piece_length,
-    check_range,
-    check_registry_host,
-    check_selection,
     expected_tasks,
     filtered_query_params_text,
     manager_error_hint,
 )
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat_options import check_options, preheat_argspec_ex
 from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import Registry, resolve_image
-
 
 MODULE_NAME = 'preheat'
 NANOSECONDS = 1000000000
 # Seconds between two looks at the local cache (cache_dir) while waiting: a stat per task, hashing only changed files.
 LOCAL_POLL_INTERVAL = 0.2
-
-
-def validate(module):
-    """Check the options; returns the preheat type and, for images, the manifest URL and platform."""
-    params = module.params
-    kind = params['type'] or ('file' if params['urls'] else 'image')
-    if kind == 'image':
-        if params['urls']:
-            raise PreheatError('urls is for type=file; an image takes image (a reference) or url (its manifest URL)')
-        if not params['image'] and not params['url']:
-            raise PreheatError('type=image needs option image (for example registry.example.com/team/app:1.0) or option url '
-                               '(the manifest URL)')
-        if params['image']:
-            if params['insecure_registry'] and params['scheme'] == 'https':
-                raise PreheatError('insecure_registry=true means scheme http: do not also set scheme=https')
-            scheme = 'http' if params['insecure_registry'] else (params['scheme'] or 'https')
-            try:
-                reference = parse_image_reference(params['image'])
-            except ValueError as exc:
-                raise PreheatError(f'image: {exc}')
-            if reference.tag_implicit:
-                module.warn(f"image {params['image']!r} names no tag: preheating tag 'latest'")
-            target = manifest_url(reference, scheme=scheme)
-        else:
-            if params['scheme'] or params['insecure_registry']:
-                raise PreheatError('scheme and insecure_registry only apply to option image; option url carries its own scheme')
-            target = check_http_url('url', params['url'])
-            try:
-                parse_manifest_url(target)
-            except ValueError:
-                raise PreheatError(f'url: {target!r} is not a manifest URL: it must look like '
-                                   'https://registry.example.com/v2/<name>/manifests/<tag or digest> (or use option image)')
-        check_registry_host('image' if params['image'] else 'url', parse_manifest_url(target).host)
-        try:
-            platform = format_platform(parse_platform(params['platform']))
-        except ValueError as exc:
-            raise PreheatError(f'platform: {exc}; use os/arch[/variant], for example linux/amd64 or linux/arm64/v8')
-    else:
-        if params['image'] or params['url']:
-            raise PreheatError('type=file takes option urls (a list of http(s) URLs), not image or url')
-        if not params['urls']:
-            raise PreheatError('type=file needs option urls, a list of http(s) URLs')
-        for url in params['urls']:
-            check_http_url('urls', url)
-        for option in ('registry_username', 'registry_password', 'scheme'):
-            if params[option]:
-                raise PreheatError(f'{option} only applies to type=image; for files pass credentials in option headers')
-        target, platform = None, None
-
-    check_client_version(params['client_version'])
-    check_selection(params['scope'], params['ips'], params['count'], params['percentage'])
-    check_piece_length(params['piece_length'])
-    check_range('concurrent_task_count', params['concurrent_task_count'], _preheat.CONCURRENT_TASK_COUNT_RANGE)
-    check_range('concurrent_peer_count', params['concurrent_peer_count'], _preheat.CONCURRENT_PEER_COUNT_RANGE)
-    if not params['scheduler_cluster_ids'] or any(cluster_id < 1 for cluster_id in params['scheduler_cluster_ids']):
-        raise PreheatError('scheduler_cluster_ids must name at least one scheduler cluster ID (1 or more); the first cluster '
-                           'the manager creates has ID 1')
-    for option in ('wait_timeout', 'poll_interval', 'preheat_timeout'):
-        if params[option] is not None and params[option] < 1:
-            raise PreheatError(f'{option} must be at least 1 second, got {params[option]}')
-    return kind, target, platform
-
-
-def check_local_options(module, kind):
-    """Check cache_dir, layout, seed_ip and checksums; returns ``{url: sha256 hex}`` of the files."""
-    params = module.params
-    if params['layout'] == LAYOUT_LEGACY_GO:
-        raise PreheatError('layout=legacy_go is not supported by preheat: the Go dfdaemon (dragonfly 2.3 and earlier) cannot '
-                           'be preheated by current schedulers, which only reach Rust clients (dfdaemon v2 gRPC). Use '
-                           'layout rust, or check an old cache with p2p.dragonfly.cache_assert (layout legacy_go)')
-    cache_dir = params['cache_dir']
-    if not cache_dir:
-        for option in ('seed_ip', 'checksums'):
-            if params[option]:
-                raise PreheatError(f"{option} only applies with cache_dir (the seed peer's cache directory on this host)")
-        return {}
-    if params['seed_ip']:
-        try:
-            ipaddress.ip_address(params['seed_ip'])
-        except ValueError:
-            raise PreheatError(f"seed_ip: {params['seed_ip']!r} is not an IP address: give the IP the seed peer advertises "
-                               '(host.ip of its dfdaemon)')
-    checksums = {}
-    if params['checksums']:
-        if kind != 'file':
-            raise PreheatError('checksums only applies to type=file: the blobs of an image are verified against their digests')
-        for url, value in params['checksums'].items():
-            if url not in params['urls']:
-                raise PreheatError(f'checksums: {url!r} is not one of urls (give the URLs exactly as in urls)')
-            try:
-                checksums[url] = normalize_sha256(str(value), f'checksums[{url!r}]')
-            except ValueError as exc:
-                raise PreheatError(str(exc))
-    if not os.path.isdir(cache_dir):
-        raise PreheatError(f'cache_dir {cache_dir} does not exist or is not a directory on this host: give the host directory '
-                           "mounted at the seed peer's storage.dir, and run the module on the seed peer's host (delegate_to)")
-    if not os.path.isdir(os.path.join(cache_dir, 'content', 'tasks')):
-        module.warn(f"cache_dir {cache_dir} has no content/tasks directory, which the Rust client creates when it starts: is it "
-                    "the host directory mounted at the seed peer's storage.dir?")
-    return checksums
 
 
 def preheat_body(params, kind, target, platform, urls, headers):
@@ -983,8 +856,7 @@ class Preheat(object):
 def run(module, started, state):
     """Do the work; ``state`` keeps the result and the run, for what a failure still returns."""
     params = module.params
-    kind, target, platform = validate(module)
-    checksums = check_local_options(module, kind)
+    kind, target, platform, checksums = check_options(module)
     result = state['result'] = dict(changed=False, job=None, cached_before=None, cached_after=None, get_task_job_ids=[],
                                     hosts=[])
     client = ManagerClient.from_module(module)
@@ -1107,42 +979,8 @@ def finish(result, run_, before):
 
 
 def main():
-    argument_spec = manager_argument_spec()
-    argument_spec.update(
-        type=dict(type='str', choices=['image', 'file']),
-        image=dict(type='str'),
-        url=dict(type='str'),
-        urls=dict(type='list', elements='str'),
-        scheme=dict(type='str', choices=['https', 'http']),
-        insecure_registry=dict(type='bool', default=False),
-        platform=dict(type='str', default='linux/amd64'),
-        registry_username=dict(type='str'),
-        registry_password=dict(type='str', no_log=True),
-        registry_ca_path=dict(type='path'),
-        headers=dict(type='dict', no_log=True),
-        scope=dict(type='str', default=SCOPE_SINGLE_SEED_PEER, choices=list(SCOPES)),
-        ips=dict(type='list', elements='str'),
-        count=dict(type='int'),
-        percentage=dict(type='int'),
-        scheduler_cluster_ids=dict(type='list', elements='int', default=[1]),
-        tag=dict(type='str', default=''),
-        application=dict(type='str', default=''),
-        filtered_query_params=dict(type='list', elements='str', default=[]),
-        piece_length=dict(type='int'),
-        client_version=dict(type='str'),
-        concurrent_task_count=dict(type='int'),
-        concurrent_peer_count=dict(type='int'),
-        preheat_timeout=dict(type='int'),
-        wait=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=1800),
-        poll_interval=dict(type='int', default=5),
-        force=dict(type='bool', default=False),
-        cache_dir=dict(type='path'),
-        layout=dict(type='str', default=LAYOUT_RUST, choices=[LAYOUT_RUST, LAYOUT_LEGACY_GO]),
-        seed_ip=dict(type='str'),
-        checksums=dict(type='dict'),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    argspec_ex = preheat_argspec_ex()
+    module = AnsibleModule(argument_spec=argspec_ex.pop('argspec'), supports_check_mode=True, **argspec_ex)
     started = _jobs.monotonic()
     state = {}
     try:

@@ -210,11 +210,12 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
 from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
 from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import GetTaskRound, wait_for_round
 from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import HOST_TYPE_SUPER, Observations, host_label
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
-    PreheatError,
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, expected_tasks
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat_options import (
+    check_cluster_ids,
     check_http_url,
     check_piece_length,
-    expected_tasks,
+    check_seconds,
 )
 
 
@@ -233,11 +234,8 @@ def validate(module):
         for option in ('tag', 'application', 'filtered_query_params', 'piece_length'):
             if params[option]:
                 raise PreheatError(f'{option} only applies with option url: it is part of the task ID computed from the URL')
-    if not params['scheduler_cluster_ids'] or any(cluster_id < 1 for cluster_id in params['scheduler_cluster_ids']):
-        raise PreheatError('scheduler_cluster_ids must name at least one scheduler cluster ID (1 or more)')
-    for option in ('wait_timeout', 'poll_interval'):
-        if params[option] < 1:
-            raise PreheatError(f'{option} must be at least 1 second, got {params[option]}')
+    check_cluster_ids(params['scheduler_cluster_ids'])
+    check_seconds(params, ('wait_timeout', 'poll_interval'))
 
 
 def run(module):

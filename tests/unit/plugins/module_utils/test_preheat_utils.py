@@ -16,12 +16,8 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
     redact_job_args,
 )
 from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import Observations, Requirement
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
-    PreheatError,
-    check_registry_host,
-    check_selection,
-    expected_tasks,
-)
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, expected_tasks
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat_options import check_registry_host, check_selection
 from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import parse_challenge
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_id
 
