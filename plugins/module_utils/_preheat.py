@@ -3,45 +3,21 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Preheat logic shared by the preheat, task_info and job_info modules.
-
-Checked against d7y.io/dragonfly/v2 v2.5.0 and dragonfly-client v1.4.0:
-
-* Expected tasks. For files each URL is one task. For images the manager
-  (``internal/job/image.go``) reads the manifest, follows a manifest list for the requested platform
-  (``filterManifests``: OS and architecture only) and preheats every blob of the selected manifests
-  (config first, then layers) as ``<scheme>://<host>/v2/<name>/blobs/<digest>``.
-* The seed names the task. The scheduler (``scheduler/job/job.go`` ``preheatV2SingleSeedPeerByURL``,
-  ``PreheatAllSeedPeers``, ``PreheatAllPeers``) sends ``DownloadTask`` with the URL, ``piece_length``,
-  ``tag`` and ``application`` of the job (pointers to possibly empty strings, for images and files
-  alike) and the parsed ``filtered_query_params``. The seed (``dfdaemon_upload.rs`` ``download_task``)
-  computes the task ID itself with ``IDGenerator::task_id`` URL-based mode (no blob-digest mode: the
-  scheduler never sets ``enable_task_id_based_blob_digest``); an empty tag or application adds
-  nothing to the hash. ``_task_id.task_id`` reproduces that.
-* Finding cached content. The only manager API that reaches the peers is a ``get_task`` job:
-  each active scheduler of the clusters calls ``StatLocalTask`` on every host it knows and lists the
-  hosts holding the task, with ``IsFinished`` = the task's ``finished_at`` is set
-  (``scheduler/job/job.go`` ``GetTask``). It is asked by task ID here: with a URL the manager would
-  compute the Go task ID (``idgen.TaskIDV2ByURLBased``), which differs from the seed's for URLs that
-  need normalising or carry several query parameters.
-* Job rows lag. ``GET /oapi/v1/jobs/:id`` only reads the database; the manager writes a job's state
-  and result from Redis at creation and then with back-off (``manager/service/job.go``
-  ``pollingJob(..., 30s, 300s, 16)`` with retry-go v5 ``BackOffDelay``): at about 0, 30, 90, 210,
-  450 s, then every 300 s, and marks the job FAILURE after the 16th look (~62 min). Preheat,
-  get_task and delete_task jobs all follow it. Jobs are therefore read when a refresh is due, not
-  every few seconds.
-* False successes. With ``single_seed_peer`` a URL whose download failed is only logged and the job
-  still ends SUCCESS without it in ``success_tasks``; with ``all_*`` scopes ``success_tasks`` leaves out
-  every host that failed any URL (``PreheatAllSeedPeers``), and the job succeeds when any pair did.
-"""
+"""A preheat job as the manager takes it: the tasks it is expected to create (each URL with the task ID the seed peer
+computes for it), the job's body, the advice for a refused job, and the error the preheat modules report. Upstream
+behaviour: docs/dev/module-utils.md#preheat."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import BIO, JOB_TYPE_PREHEAT
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import (
     FILTERED_QUERY_PARAMS_SEPARATOR,
     task_id as compute_task_id,
 )
+
+
+NANOSECONDS = 1000000000
 
 
 class PreheatError(Exception):
@@ -58,12 +34,10 @@ def filtered_query_params_text(names):
     return FILTERED_QUERY_PARAMS_SEPARATOR.join(names or [])
 
 
-# --- expected tasks ------------------------------------------------------------------------------
-
 def expected_tasks(entries, tag=None, application=None, filtered_query_params=None, piece_length=None, client_version=None):
     """``entries``: ``(url, digest or None)``; returns ``[{url, task_id[, digest]}]`` without repeats.
 
-    The task ID is the one the seed peer of ``client_version`` computes (see the module docstring).
+    The task ID is the one the seed peer of ``client_version`` computes (docs/dev/module-utils.md#preheat).
     """
     filters = filtered_query_params_text(filtered_query_params)
     tasks, seen = [], set()
@@ -80,7 +54,35 @@ def expected_tasks(entries, tag=None, application=None, filtered_query_params=No
     return tasks
 
 
-# --- job rows --------------------------------------------------------------------------------------
+def preheat_body(params, kind, target, platform, urls, headers):
+    """The body of the preheat job: the module's options ``params``, the type ``kind``, for images the manifest URL
+    ``target`` and ``platform``, for files the ``urls`` to preheat, and the ``headers`` the seed peers send."""
+    args = dict(type=kind, scope=params['scope'])
+    if kind == 'image':
+        args.update(url=target, platform=platform)
+        if params['registry_username']:
+            args['username'] = params['registry_username']
+        if params['registry_password']:
+            args['password'] = params['registry_password']
+    else:
+        args['urls'] = urls
+    for option in ('tag', 'application'):
+        if params[option]:
+            args[option] = params[option]
+    if params['filtered_query_params']:
+        args['filtered_query_params'] = filtered_query_params_text(params['filtered_query_params'])
+    for option in ('piece_length', 'count', 'percentage', 'concurrent_task_count', 'concurrent_peer_count'):
+        if params[option] is not None:
+            args[option] = params[option]
+    if params['ips']:
+        args['ips'] = list(params['ips'])
+    if params['preheat_timeout']:
+        args['timeout'] = params['preheat_timeout'] * NANOSECONDS
+    if headers:
+        args['headers'] = headers
+    return dict(type=JOB_TYPE_PREHEAT, bio=BIO % JOB_TYPE_PREHEAT, scheduler_cluster_ids=list(params['scheduler_cluster_ids']),
+                args=args)
+
 
 def manager_error_hint(exc):
     """Extra advice for a failed preheat POST, beyond what the client says."""
