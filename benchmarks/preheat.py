@@ -112,13 +112,11 @@ def collection():
     try:
         from ansible_collections.p2p.dragonfly.plugins.module_utils import (
             _api, _cache, _hashing, _image_reference, _jobs, _preheat, _registry, _task_id)
-        from ansible_collections.p2p.dragonfly.plugins.modules import preheat as preheat_module
     except ImportError as exc:
         raise SystemExit(f'cannot import the collection ({exc}): run with the virtualenv that has ansible-core, '
                          f'{REPO}/.venv/bin/python (scripts/bootstrap.sh creates it)')
     return dict(api=_api, cache=_cache, hashing=_hashing, image_reference=_image_reference, jobs=_jobs, preheat=_preheat,
-                registry=_registry, task_id=_task_id,
-                preheat_module=preheat_module)
+                registry=_registry, task_id=_task_id)
 
 
 class ShimModule(object):
@@ -294,8 +292,8 @@ class Stack(object):
                       application=application, filtered_query_params=[], piece_length=None, count=None, percentage=None,
                       concurrent_task_count=None, concurrent_peer_count=None, ips=None, preheat_timeout=None,
                       scheduler_cluster_ids=CLUSTER_IDS)
-        return self.code['preheat_module'].preheat_body(params, target['kind'], target['target'], target['platform'],
-                                                        target['urls'], {})
+        return self.code['preheat'].preheat_body(params, target['kind'], target['target'], target['platform'], target['urls'],
+                                                 {})
 
     # The measurements.
 

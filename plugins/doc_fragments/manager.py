@@ -10,7 +10,7 @@ __metaclass__ = type
 class ModuleDocFragment(object):
 
     # Connection to the Dragonfly manager REST API; the argument spec is
-    # plugins/module_utils/_api.py manager_argument_spec().
+    # plugins/module_utils/_api.py manager_argument_spec(), which manager_argspec_ex() hands to the modules.
     DOCUMENTATION = r"""
 options:
   manager_url:
@@ -54,7 +54,7 @@ notes:
 """
 
     # Signing in as a manager user (or reusing a session); the argument spec is
-    # plugins/module_utils/_api.py admin_argument_spec().
+    # plugins/module_utils/_api.py admin_argument_spec(), with its rule in manager_argspec_ex(admin=True).
     ADMIN = r"""
 options:
   admin_user:

@@ -3,36 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The one HTTP client of this collection for the Dragonfly manager REST API.
-
-Behaviour checked against d7y.io/dragonfly/v2 v2.5.0 (``manager/router/router.go``,
-``manager/handlers``, ``manager/middlewares``, ``manager/types``, ``manager/service``); v2.5.1 changes none of it
-(its manager diff: RBAC subject formatting, a Postgres sequence, ``server.cacheDir`` gone):
-
-* ``POST /api/v1/users/signin`` (gin-jwt ``LoginHandler``) answers ``{"token", "expire"}``; a wrong
-  name or password *and* a body that fails validation (name 3-10, password 8-20 characters,
-  ``types.SignInRequest``) both answer 401 ``{"message": "Unauthorized"}``.
-* ``POST /api/v1/users/:id/reset_password`` needs no JWT, only the old password: 401 wrong old
-  password (bcrypt mismatch), 404 unknown user (``record not found``), 422 validation.
-* Both can refuse the right password for a few seconds: see ``ManagerClient._password_request``.
-* ``/api/v1/...`` needs the JWT (``Authorization: Bearer``) and RBAC; RBAC refusals are 401 too, with
-  the message ``permission deny`` (``middlewares/rbac.go``), while an expired or foreign JWT answers
-  401 ``Unauthorized`` (gin-jwt). Sessions last 14 days by default (``config/constants.go``
-  ``DefaultJWTTimeout``) and die when the manager's ``auth.jwt.key`` changes.
-* ``/oapi/v1/jobs`` and ``/oapi/v1/clusters`` take a personal access token: 401 unknown token,
-  403 inactive, expired or missing scope (``middlewares/personal_access_token.go``).
-* Lists take ``page`` and ``per_page`` (1..10000000, default 10) and answer a bare JSON array;
-  the total only shows in the ``Link`` header, so pages are read until a short one.
-* Errors are ``{"message": ...}`` (``middlewares/error.go``, gin-jwt, RBAC), ``{"errors": ...}``
-  (binding validation, 422) or plain text (``rate limit exceeded``, 429). Duplicate unique keys
-  answer 409, unknown rows 404, anything else 500 with the Go error text.
-* Job creation is rate limited per scheduler cluster (``middlewares/ratelimiter.go``); the limiter
-  also refuses, with the same 429, cluster ids it does not know (refreshed every 3 minutes) and
-  any Redis failure (``internal/ratelimiter/job_ratelimiter.go``).
-
-Secrets (the personal access token, the JWT, passwords, job credentials) never appear in an
-exception message: requests are never echoed and every message is scrubbed before it is raised.
-"""
+"""The one HTTP client of this collection for the Dragonfly manager REST API: sessions, tokens, jobs, clusters, and the
+connection options with their rules (``manager_argspec_ex``). No secret ever appears in an exception message. Upstream
+behaviour: docs/dev/module-utils.md#manager-api."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -122,8 +95,16 @@ def admin_argument_spec():
     )
 
 
-# For AnsibleModule(required_one_of=...) together with admin_argument_spec().
-ADMIN_REQUIRED_ONE_OF = [('admin_password', 'jwt')]
+def manager_argspec_ex(admin=False):
+    """The connection options (with ``admin``, the sign-in options too) and their rules, as AnsibleModule takes them:
+    ``argspec`` is the argument spec, every other key a keyword argument of AnsibleModule, a list or dict a module may
+    add its own rules to."""
+    argspec = manager_argument_spec()
+    required_one_of = []
+    if admin:
+        argspec.update(admin_argument_spec())
+        required_one_of.append(('admin_password', 'jwt'))
+    return dict(argspec=argspec, mutually_exclusive=[], required_one_of=required_one_of, required_if=[], required_by={})
 
 
 class ManagerAPIError(Exception):

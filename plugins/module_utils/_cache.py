@@ -3,21 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Checking a peer's cache directory on disk: once (``CacheChecker``, for cache_assert) or while a download runs
-(``CacheWatcher``, for preheat).
-
-Layouts:
-
-* ``rust`` (dragonfly-client-storage v1.4.0 ``content_linux.rs``): ``<dir>/content/tasks/<id[:3]>/<id>``.
-  The content file is created at its full length when the task starts and filled piece by piece,
-  so only a hash proves it complete; its size proves nothing. Completion is also recorded in
-  ``<dir>/metadata`` (RocksDB), which is not read here.
-* ``legacy_go`` (the Go dfdaemon, dragonfly <= v2.3.4, ``client/daemon/storage``):
-  ``<dir>/<taskID>/<peerID>/data`` and ``.../metadata``, JSON with ``contentLength`` and ``done``.
-
-``CacheWatcher`` applies the same rule (sha256 of the content file == the expected digest) again and
-again while a download runs, hashing each state of a file at most once (see its docstring).
-"""
+"""A peer's cache directory on disk, checked once (``CacheChecker``, for cache_assert) or again and again while a
+download runs (``CacheWatcher``, for preheat), with one result per item and one explanation of an absent file for
+both. The layouts and what proves a file complete: docs/dev/module-utils.md#cache."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -29,7 +17,7 @@ import stat
 import time
 
 from ansible_collections.p2p.dragonfly.plugins.module_utils._hashing import hash_files
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import host_label
+from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import host_label
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_content_path
 
 
@@ -134,6 +122,60 @@ def disk_usage_percent(path):
     return 100 - stat_result.f_bavail * 100 // stat_result.f_blocks
 
 
+def _new_result(item, path, **fields):
+    """The result of one item (a dict with ``url``, ``task_id``, ``sha256``) before its file is looked at."""
+    result = dict(url=item.get('url'), task_id=item.get('task_id'), path=path, exists=False, size=None, sha256=None,
+                  expected_sha256=item.get('sha256'), verified=False, cause=None)
+    result.update(fields)
+    return result
+
+
+def why_absent(cache_dir, result, layout=LAYOUT_RUST, elsewhere=None, seed_ip=None, waiting=False):
+    """Why the file of ``result`` is not in ``cache_dir``: a directory that is not the peer's cache first; then, unless
+    ``waiting`` (a download may not have started yet), where the preheat result ``elsewhere`` (``{url: [(hostname,
+    ip)]}``) says it landed, and what removes files."""
+    if not os.path.isdir(cache_dir):
+        return f'cache_dir {cache_dir} does not exist on this host'
+    if layout == LAYOUT_RUST and not os.path.isdir(os.path.join(cache_dir, 'content', 'tasks')):
+        what = ('no content/tasks directory' if os.path.isdir(os.path.join(cache_dir, 'content'))
+                else 'no content/ directory at all, so no content/tasks directory')
+        return (f'cache_dir {cache_dir} has {what}, which the Rust client creates when it starts: it is not the '
+                "directory mounted at the seed peer's storage.dir (/var/lib/dragonfly), or this is not the seed peer's host")
+    if waiting:
+        return 'file absent'
+    hosts = (elsewhere or {}).get(result['url']) if result['url'] else None
+    removed = ('its file was removed since (GC by gc.policy.taskTTL or by disk usage' + _disk_note(cache_dir) + ', '
+               'storage.keep=false wiping it at restart, or '
+               "deleted by hand: then the seed's metadata still marks the task finished and a new preheat ends "
+               'SUCCESS without downloading it, until the task is deleted with a delete_task job), or cache_dir is '
+               'not its storage.dir')
+    if hosts and not seed_ip:
+        return (f"file absent; the preheat result says it landed on {_labels(hosts)}: if that is this host, "
+                f'{removed}; if not, with scope single_seed_peer each task goes to one seed peer chosen by '
+                'consistent hashing (set seed_ip to tell)')
+    if hosts:
+        others = [(hostname, ip) for hostname, ip in hosts if ip != seed_ip]
+        if others:
+            return (f"file absent; the preheat result says it landed on {_labels(others)} (this seed peer is "
+                    f'{seed_ip}): with scope single_seed_peer each task goes to one seed peer chosen by '
+                    'consistent hashing')
+        return f'file absent although the preheat result names this seed peer: {removed}'
+    if layout == LAYOUT_LEGACY_GO and not result['task_id']:
+        return 'no finished task with this length and sha256 in the Go dfdaemon data directory'
+    return ('file absent: this peer never downloaded the task (not preheated here, different task ID inputs: tag, '
+            'application, filtered_query_params, piece_length, registry host), or it was removed (GC by '
+            'gc.policy.taskTTL or by disk usage' + _disk_note(cache_dir) + ', storage.keep)')
+
+
+def _disk_note(cache_dir):
+    """The filesystem usage that matters for dfdaemon's disk garbage collection, as a parenthesis."""
+    usage = disk_usage_percent(cache_dir)
+    if usage is None:
+        return ''
+    return (f' (this filesystem is {usage}% used as dfdaemon counts it: without gc.policy.diskThreshold it evicts '
+            'from gc.policy.diskHighThresholdPercent, 80 by default)')
+
+
 def _size(path):
     try:
         return os.stat(path).st_size
@@ -175,9 +217,7 @@ class CacheChecker(object):
         return results, self._summary(results, seconds)
 
     def _locate(self, item):
-        result = dict(url=item.get('url'), task_id=item.get('task_id'), path=None, exists=False, size=None, sha256=None,
-                      expected_sha256=item.get('sha256'), expected_size=item.get('size'), ok=None, verified=False,
-                      cause=None)
+        result = _new_result(item, None, expected_size=item.get('size'), ok=None)
         if self.layout == LAYOUT_RUST:
             result['path'] = _rust_path(self.cache_dir, item)
             result['size'] = _size(result['path'])
@@ -218,7 +258,7 @@ class CacheChecker(object):
             return
         if not result['exists']:
             result['ok'] = False
-            result['cause'] = self._absent_cause(result)
+            result['cause'] = why_absent(self.cache_dir, result, self.layout, self.elsewhere, self.seed_ip)
             return
         problems = []
         if result['expected_size'] is not None and result['size'] != result['expected_size']:
@@ -248,43 +288,6 @@ class CacheChecker(object):
         if problems:
             result['cause'] = 'present, but ' + '; '.join(problems)
 
-    def _absent_cause(self, result):
-        if not os.path.isdir(self.cache_dir):
-            return f'cache_dir {self.cache_dir} does not exist on this host'
-        if self.layout == LAYOUT_RUST and not os.path.isdir(os.path.join(self.cache_dir, 'content')):
-            return (f'cache_dir {self.cache_dir} has no content/ directory at all: it is not the directory mounted at the '
-                    "seed peer's storage.dir (/var/lib/dragonfly), or this is not the seed peer's host")
-        hosts = self.elsewhere.get(result['url']) if result['url'] else None
-        removed = ('its file was removed since (GC by gc.policy.taskTTL or by disk usage' + self._disk_note() + ', '
-                   'storage.keep=false wiping it at restart, or '
-                   "deleted by hand: then the seed's metadata still marks the task finished and a new preheat ends "
-                   'SUCCESS without downloading it, until the task is deleted with a delete_task job), or cache_dir is '
-                   'not its storage.dir')
-        if hosts and not self.seed_ip:
-            return (f"file absent; the preheat result says it landed on {_labels(hosts)}: if that is this host, "
-                    f'{removed}; if not, with scope single_seed_peer each task goes to one seed peer chosen by '
-                    'consistent hashing (set seed_ip to tell)')
-        if hosts:
-            others = [(hostname, ip) for hostname, ip in hosts if ip != self.seed_ip]
-            if others:
-                return (f"file absent; the preheat result says it landed on {_labels(others)} (this seed peer is "
-                        f'{self.seed_ip}): with scope single_seed_peer each task goes to one seed peer chosen by '
-                        'consistent hashing')
-            return f'file absent although the preheat result names this seed peer: {removed}'
-        if self.layout == LAYOUT_LEGACY_GO and not result['task_id']:
-            return 'no finished task with this length and sha256 in the Go dfdaemon data directory'
-        return ('file absent: this peer never downloaded the task (not preheated here, different task ID inputs: tag, '
-                'application, filtered_query_params, piece_length, registry host), or it was removed (GC by '
-                'gc.policy.taskTTL or by disk usage' + self._disk_note() + ', storage.keep)')
-
-    def _disk_note(self):
-        """The filesystem usage that matters for dfdaemon's disk garbage collection, as a parenthesis."""
-        usage = disk_usage_percent(self.cache_dir)
-        if usage is None:
-            return ''
-        return (f' (this filesystem is {usage}% used as dfdaemon counts it: without gc.policy.diskThreshold it evicts '
-                'from gc.policy.diskHighThresholdPercent, 80 by default)')
-
     def _summary(self, results, seconds):
         ok = sum(1 for result in results if result['ok'])
         throughput = (self.bytes_hashed / seconds / (1024 * 1024)) if seconds > 0 and self.bytes_hashed else None
@@ -304,10 +307,8 @@ class CacheWatcher(object):
 
     Items are dicts with ``task_id``, ``url`` and ``sha256`` (hex, or ``None`` when unknown). The rule is
     the one of ``CacheChecker`` in mode ``full``: an item is verified when the sha256 of
-    ``content/tasks/<id[:3]>/<id>`` equals its expected digest. Without an expected digest an item is
-    never verified: the client creates the file at its full length when the download starts
-    (``content_linux.rs`` ``create_task``: ``set_len`` + ``fallocate``), so neither its existence nor its
-    size tells that the download finished.
+    ``content/tasks/<id[:3]>/<id>`` equals its expected digest, and never without one (neither the file's
+    existence nor its size tells that the download finished: docs/dev/module-utils.md#cache).
 
     ``poll()`` stats every item and hashes a file only when
 
@@ -335,10 +336,8 @@ class CacheWatcher(object):
         self._hashed_state = {}
         self._results = []
         for item in items:
-            self._results.append(dict(
-                url=item.get('url'), task_id=item['task_id'], path=_rust_path(cache_dir, item), exists=False, size=None,
-                sha256=None, expected_sha256=item.get('sha256'), verified=False, state=STATE_INCOMPLETE,
-                cause='not looked at yet'))
+            self._results.append(_new_result(item, _rust_path(cache_dir, item), state=STATE_INCOMPLETE,
+                                             cause='not looked at yet'))
 
     def quiet_seconds(self, size):
         """How long a file of ``size`` bytes must not have been written before it is hashed (unless small)."""
@@ -370,7 +369,7 @@ class CacheWatcher(object):
             except OSError:
                 self._hashed_state.pop(result['task_id'], None)
                 result.update(exists=False, size=None, sha256=None, verified=False, state=STATE_INCOMPLETE,
-                              cause=self._absent_cause())
+                              cause=why_absent(self.cache_dir, result, waiting=True))
                 continue
             if not stat.S_ISREG(found.st_mode):
                 self._hashed_state.pop(result['task_id'], None)
@@ -412,9 +411,3 @@ class CacheWatcher(object):
                                   cause='its sha256 differs from the expected one (download still running or interrupted, '
                                         'or the origin content changed)')
         return self.results()
-
-    def _absent_cause(self):
-        if not os.path.isdir(os.path.join(self.cache_dir, 'content', 'tasks')):
-            return (f'file absent, and cache_dir {self.cache_dir} has no content/tasks directory: is it the directory '
-                    "mounted at the seed peer's storage.dir?")
-        return 'file absent'

@@ -3,21 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Container image references and the registry URLs a Dragonfly manager preheat job works with.
-
-Image preheat jobs take a manifest URL. The manager (d7y.io/dragonfly/v2 v2.5.0 and v2.5.1,
-``internal/job/image.go``) splits it with ``parseManifestURL``, picks the manifests of the
-requested platform from a manifest list with ``filterManifests`` and turns every descriptor of
-those manifests (``distribution.Manifest.References()``: config first, then layers) into a
-blob URL with ``preheatImage.blobURL``: ``<scheme>://<host>/v2/<name>/blobs/<digest>``, reusing
-the scheme, host and name exactly as written in the manifest URL. Each blob URL becomes one
-Dragonfly task.
-
-Reference parsing follows Docker's rules (github.com/distribution/reference as vendored by
-github.com/docker/distribution v2.8.3: ``ParseNormalizedNamed``, ``splitDockerDomain``,
-``Parse``); platform strings follow github.com/containerd/platforms v0.2.1 ``Parse``, the
-version the manager links.
-"""
+"""Container image references parsed as Docker does, platform strings as containerd does, and the manifest and blob
+URLs a Dragonfly manager preheat job works with. Upstream code it follows: docs/dev/module-utils.md#image-reference."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

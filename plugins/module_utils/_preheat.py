@@ -3,68 +3,21 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Preheat logic shared by the preheat, task_info and job_info modules.
-
-Checked against d7y.io/dragonfly/v2 v2.5.0 and dragonfly-client v1.4.0:
-
-* Expected tasks. For files each URL is one task. For images the manager
-  (``internal/job/image.go``) reads the manifest, follows a manifest list for the requested platform
-  (``filterManifests``: OS and architecture only) and preheats every blob of the selected manifests
-  (config first, then layers) as ``<scheme>://<host>/v2/<name>/blobs/<digest>``.
-* The seed names the task. The scheduler (``scheduler/job/job.go`` ``preheatV2SingleSeedPeerByURL``,
-  ``PreheatAllSeedPeers``, ``PreheatAllPeers``) sends ``DownloadTask`` with the URL, ``piece_length``,
-  ``tag`` and ``application`` of the job (pointers to possibly empty strings, for images and files
-  alike) and the parsed ``filtered_query_params``. The seed (``dfdaemon_upload.rs`` ``download_task``)
-  computes the task ID itself with ``IDGenerator::task_id`` URL-based mode (no blob-digest mode: the
-  scheduler never sets ``enable_task_id_based_blob_digest``); an empty tag or application adds
-  nothing to the hash. ``_task_id.task_id`` reproduces that.
-* Finding cached content. The only manager API that reaches the peers is a ``get_task`` job:
-  each active scheduler of the clusters calls ``StatLocalTask`` on every host it knows and lists the
-  hosts holding the task, with ``IsFinished`` = the task's ``finished_at`` is set
-  (``scheduler/job/job.go`` ``GetTask``). It is asked by task ID here: with a URL the manager would
-  compute the Go task ID (``idgen.TaskIDV2ByURLBased``), which differs from the seed's for URLs that
-  need normalising or carry several query parameters.
-* Job rows lag. ``GET /oapi/v1/jobs/:id`` only reads the database; the manager writes a job's state
-  and result from Redis at creation and then with back-off (``manager/service/job.go``
-  ``pollingJob(..., 30s, 300s, 16)`` with retry-go v5 ``BackOffDelay``): at about 0, 30, 90, 210,
-  450 s, then every 300 s, and marks the job FAILURE after the 16th look (~62 min). Preheat,
-  get_task and delete_task jobs all follow it. Jobs are therefore read when a refresh is due, not
-  every few seconds.
-* False successes. With ``single_seed_peer`` a URL whose download failed is only logged and the job
-  still ends SUCCESS without it in ``success_tasks``; with ``all_*`` scopes ``success_tasks`` leaves out
-  every host that failed any URL (``PreheatAllSeedPeers``), and the job succeeds when any pair did.
-"""
+"""A preheat job as the manager takes it: the tasks it is expected to create (each URL with the task ID the seed peer
+computes for it), the job's body, the advice for a refused job, and the error the preheat modules report. Upstream
+behaviour: docs/dev/module-utils.md#preheat."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import ipaddress
-from urllib.parse import urlsplit
-
-from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import get_task_peers
+from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import BIO, JOB_TYPE_PREHEAT
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import (
     FILTERED_QUERY_PARAMS_SEPARATOR,
-    normalize_url,
-    parse_client_version,
     task_id as compute_task_id,
 )
 
 
-MIB = 1024 * 1024
-
-SCOPE_SINGLE_SEED_PEER = 'single_seed_peer'
-SCOPE_ALL_SEED_PEERS = 'all_seed_peers'
-SCOPE_ALL_PEERS = 'all_peers'
-SCOPES = (SCOPE_SINGLE_SEED_PEER, SCOPE_ALL_SEED_PEERS, SCOPE_ALL_PEERS)
-HOST_TYPE_SUPER = 'super'
-
-# manager/types/job.go PreheatArgs / GetTaskArgs binding rules.
-PIECE_LENGTH_RANGE = (4 * MIB, 64 * MIB)
-COUNT_RANGE = (1, 200)
-PERCENTAGE_RANGE = (1, 100)
-IPS_MAX = 100
-CONCURRENT_TASK_COUNT_RANGE = (1, 100)
-CONCURRENT_PEER_COUNT_RANGE = (1, 1000)
+NANOSECONDS = 1000000000
 
 
 class PreheatError(Exception):
@@ -76,106 +29,15 @@ class PreheatError(Exception):
         self.details = details
 
 
-# --- option checks -------------------------------------------------------------------------------
-
-def check_range(option, value, limits, unit=''):
-    """Raise unless ``value`` (when set) lies within the manager's limits."""
-    if value is None:
-        return
-    low, high = limits
-    if not low <= value <= high:
-        raise PreheatError(f'{option} must be between {low}{unit} and {high}{unit} (the limits of the Dragonfly manager), '
-                           f'got {value}')
-
-
-def check_piece_length(piece_length):
-    if piece_length is None:
-        return
-    if not PIECE_LENGTH_RANGE[0] <= piece_length <= PIECE_LENGTH_RANGE[1]:
-        raise PreheatError(f'piece_length must be between {PIECE_LENGTH_RANGE[0]} (4 MiB) and {PIECE_LENGTH_RANGE[1]} '
-                           f'(64 MiB) bytes, the limits of the Dragonfly manager; got {piece_length}. Leave it unset to let '
-                           'the seed peer choose from the file size')
-
-
-def check_http_url(option, url):
-    """Raise unless ``url`` is an http(s) URL the client can parse; returns it unchanged."""
-    try:
-        scheme = urlsplit(url).scheme.lower()
-        normalize_url(url)
-    except ValueError as exc:
-        raise PreheatError(f'{option}: {url!r} is not a valid URL ({exc}): give a full http:// or https:// URL')
-    if scheme not in ('http', 'https'):
-        raise PreheatError(f'{option}: {url!r} must be an http:// or https:// URL (got scheme {scheme or "none"!r})')
-    return url
-
-
-def check_registry_host(option, host):
-    """Refuse registry addresses the manager cannot dial.
-
-    The manager reads manifests through ``pkg/net/http.NewSafeDialer``, which refuses every address
-    that is not global unicast (loopback, link-local, unspecified, multicast; private ranges are fine).
-    """
-    name = host.rsplit(':', 1)[0] if not host.endswith(']') else host
-    name = name.strip('[]').lower()
-    refused = name == 'localhost' or name.endswith('.localhost')
-    try:
-        address = ipaddress.ip_address(name)
-    except ValueError:
-        address = None
-    if address is not None:
-        refused = address.is_loopback or address.is_link_local or address.is_unspecified or address.is_multicast
-    if refused:
-        raise PreheatError(f'{option}: the registry address {host} is a loopback or link-local address, which the Dragonfly '
-                           "manager refuses to connect to (its registry client only dials global unicast addresses; "
-                           'private ranges such as 10.x or 192.168.x work): use an address of the registry host the '
-                           'manager and the seed peers can reach')
-
-
-def check_ips(ips):
-    if len(ips) > IPS_MAX:
-        raise PreheatError(f'ips may name at most {IPS_MAX} peers (the limit of the Dragonfly manager), got {len(ips)}')
-    for ip in ips:
-        try:
-            ipaddress.ip_address(ip)
-        except ValueError:
-            raise PreheatError(f'ips: {ip!r} is not an IP address: give the IPs the peers advertise (host.ip of dfdaemon)')
-
-
-def check_client_version(client_version):
-    if client_version is None:
-        return
-    try:
-        parse_client_version(client_version)
-    except ValueError as exc:
-        raise PreheatError(f'client_version: {exc}; give the client release of the seed peers, for example 1.5.10')
-
-
-def check_selection(scope, ips, count, percentage):
-    """Validate scope/ips/count/percentage like the manager, with the reason when refused."""
-    given = [name for name, value in (('ips', ips), ('count', count), ('percentage', percentage)) if value]
-    if len(given) > 1:
-        raise PreheatError(f"{' and '.join(given)} are mutually exclusive: set only one of ips, count and percentage "
-                           '(the scheduler would use ips first, then count, then percentage)')
-    if given and scope == SCOPE_SINGLE_SEED_PEER:
-        raise PreheatError(f'{given[0]} only applies to scope all_seed_peers or all_peers; with scope single_seed_peer the '
-                           'scheduler picks one seed peer per task by consistent hashing. Set scope: all_seed_peers')
-    if ips:
-        check_ips(ips)
-    check_range('count', count, COUNT_RANGE)
-    check_range('percentage', percentage, PERCENTAGE_RANGE)
-
-
 def filtered_query_params_text(names):
     """The manager's form of filtered_query_params: ``&``-separated, ``''`` for its default list."""
     return FILTERED_QUERY_PARAMS_SEPARATOR.join(names or [])
 
 
-# --- expected tasks ------------------------------------------------------------------------------
-
 def expected_tasks(entries, tag=None, application=None, filtered_query_params=None, piece_length=None, client_version=None):
     """``entries``: ``(url, digest or None)``; returns ``[{url, task_id[, digest]}]`` without repeats.
 
-    The task ID is the one the seed peer of ``client_version`` computes (see the module docstring).
+    The task ID is the one the seed peer of ``client_version`` computes (docs/dev/module-utils.md#preheat).
     """
     filters = filtered_query_params_text(filtered_query_params)
     tasks, seen = [], set()
@@ -192,193 +54,35 @@ def expected_tasks(entries, tag=None, application=None, filtered_query_params=No
     return tasks
 
 
-# --- what the peers hold ---------------------------------------------------------------------------
+def preheat_body(params, kind, target, platform, urls, headers):
+    """The body of the preheat job: the module's options ``params``, the type ``kind``, for images the manifest URL
+    ``target`` and ``platform``, for files the ``urls`` to preheat, and the ``headers`` the seed peers send."""
+    args = dict(type=kind, scope=params['scope'])
+    if kind == 'image':
+        args.update(url=target, platform=platform)
+        if params['registry_username']:
+            args['username'] = params['registry_username']
+        if params['registry_password']:
+            args['password'] = params['registry_password']
+    else:
+        args['urls'] = urls
+    for option in ('tag', 'application'):
+        if params[option]:
+            args[option] = params[option]
+    if params['filtered_query_params']:
+        args['filtered_query_params'] = filtered_query_params_text(params['filtered_query_params'])
+    for option in ('piece_length', 'count', 'percentage', 'concurrent_task_count', 'concurrent_peer_count'):
+        if params[option] is not None:
+            args[option] = params[option]
+    if params['ips']:
+        args['ips'] = list(params['ips'])
+    if params['preheat_timeout']:
+        args['timeout'] = params['preheat_timeout'] * NANOSECONDS
+    if headers:
+        args['headers'] = headers
+    return dict(type=JOB_TYPE_PREHEAT, bio=BIO % JOB_TYPE_PREHEAT, scheduler_cluster_ids=list(params['scheduler_cluster_ids']),
+                args=args)
 
-def host_label(hostname, ip):
-    """How a host is named in messages and results: ``hostname (ip)``, or the name alone without an address."""
-    return f'{hostname} ({ip})' if ip else hostname
-
-
-def labelled(view):
-    """``{(hostname, ip): value}`` as results show it: ``{host label: value}``."""
-    return dict((host_label(hostname, ip), value) for (hostname, ip), value in view.items())
-
-
-class Observations(object):
-    """What is known about which host holds which task, from get_task answers and preheat results."""
-
-    def __init__(self):
-        # task_id -> {(ip, hostname): host dict}
-        self.finished = {}
-        # (ip, hostname) -> host dict: every host seen anywhere (holding something, or named by a job).
-        self.hosts = {}
-
-    def _host(self, hostname, ip, host_type, cluster_id):
-        key = (ip or '', hostname or '')
-        host = self.hosts.get(key)
-        if host is None:
-            host = dict(hostname=hostname or '', ip=ip or '', host_type=host_type, scheduler_cluster_id=cluster_id)
-            self.hosts[key] = host
-        else:
-            if host_type and not host.get('host_type'):
-                host['host_type'] = host_type
-            if cluster_id and not host.get('scheduler_cluster_id'):
-                host['scheduler_cluster_id'] = cluster_id
-        return key, host
-
-    def add_finished(self, task_id, hostname, ip, host_type=None, cluster_id=None):
-        key, host = self._host(hostname, ip, host_type, cluster_id)
-        self.finished.setdefault(task_id, {})[key] = host
-
-    def add_seen(self, hostname, ip, host_type=None, cluster_id=None):
-        self._host(hostname, ip, host_type, cluster_id)
-
-    def add_get_task(self, task_id, row):
-        """Record what a get_task job row says (answered schedulers only)."""
-        for cluster_id, peer in get_task_peers(row):
-            if peer['is_finished']:
-                self.add_finished(task_id, peer['hostname'], peer['ip'], peer['host_type'], cluster_id)
-            else:
-                self.add_seen(peer['hostname'], peer['ip'], peer['host_type'], cluster_id)
-
-    def add_preheat(self, outcome, url_tasks, host_type=None):
-        """Record the success/failure tasks of a preheat job (see ``preheat_outcome``)."""
-        for item in outcome['success_tasks']:
-            task = url_tasks.get(item['url'])
-            if task is not None:
-                self.add_finished(task, item['hostname'], item['ip'], host_type, item['scheduler_cluster_id'])
-        for item in outcome['failure_tasks']:
-            self.add_seen(item['hostname'], item['ip'], host_type, item['scheduler_cluster_id'])
-
-    def cached(self, tasks):
-        """``{(hostname, ip): [urls]}`` of the finished tasks among ``tasks``."""
-        view = {}
-        for task in tasks:
-            for host in self.finished.get(task['task_id'], {}).values():
-                view.setdefault((host['hostname'], host['ip']), []).append(task['url'])
-        return view
-
-    def per_host(self, tasks):
-        """``[{hostname, ip, host_type, scheduler_cluster_id, task_ids, urls}]`` for the finished tasks."""
-        rows = {}
-        for task in tasks:
-            for key, host in self.finished.get(task['task_id'], {}).items():
-                row = rows.setdefault(key, dict(host, task_ids=[], urls=[]))
-                row['task_ids'].append(task['task_id'])
-                row['urls'].append(task['url'])
-        return [rows[key] for key in sorted(rows)]
-
-
-class Requirement(object):
-    """Which hosts must hold a task, following the preheat scope and peer selection."""
-
-    def __init__(self, scope, ips=None, count=None, percentage=None, cluster_ids=None):
-        self.scope = scope
-        self.ips = list(ips or [])
-        self.count = count
-        self.percentage = percentage
-        self.cluster_ids = list(cluster_ids or [])
-
-    @property
-    def peer_word(self):
-        return 'peer' if self.scope == SCOPE_ALL_PEERS else 'seed peer'
-
-    def describe(self):
-        word = self.peer_word
-        if self.ips:
-            return f"the {word}s {', '.join(self.ips)}"
-        if self.scope == SCOPE_SINGLE_SEED_PEER:
-            text = 'one seed peer'
-        elif self.count:
-            text = f'{self.count} {word}s (or all of them, if fewer)'
-        elif self.percentage:
-            text = f'{self.percentage}% of the {word}s'
-        else:
-            text = f'every {word}'
-        if len(self.cluster_ids) > 1:
-            text += ' in each scheduler cluster'
-        return text
-
-    def _type_ok(self, host):
-        return self.scope == SCOPE_ALL_PEERS or host.get('host_type') in (None, HOST_TYPE_SUPER)
-
-    def _in_cluster(self, host, cluster_id):
-        return (len(self.cluster_ids) <= 1 or not host.get('scheduler_cluster_id')
-                or host['scheduler_cluster_id'] == cluster_id)
-
-    def unmet(self, task_id, observations):
-        """``None`` when the task is where it must be, else what is missing (text)."""
-        finished = [host for host in observations.finished.get(task_id, {}).values() if self._type_ok(host)]
-        known = [host for host in observations.hosts.values() if self._type_ok(host)]
-        word = self.peer_word
-        if self.ips:
-            done_ips = set(host['ip'] for host in finished)
-            lacking = [ip for ip in self.ips if ip not in done_ips]
-            lacking += [host_label(host['hostname'], host['ip']) for host in known
-                        if host['ip'] in self.ips and host['ip'] not in lacking and host not in finished]
-            return f"not finished on {', '.join(lacking)}" if lacking else None
-        problems = []
-        for cluster_id in self.cluster_ids or [None]:
-            done = [host for host in finished if self._in_cluster(host, cluster_id)]
-            pool = [host for host in known if self._in_cluster(host, cluster_id)]
-            where = f' of scheduler cluster {cluster_id}' if len(self.cluster_ids) > 1 else ''
-            if self.scope == SCOPE_SINGLE_SEED_PEER:
-                if not done:
-                    problems.append(f'finished on no seed peer{where}')
-                continue
-            if self.count:
-                needed = max(1, min(self.count, len(pool)))
-            elif self.percentage:
-                needed = max(1, len(pool) * self.percentage // 100)
-            else:
-                needed = max(1, len(pool))
-            if len(done) < needed:
-                lacking = [host_label(host['hostname'], host['ip']) for host in pool if host not in done]
-                text = f'finished on {len(done)} of the {needed} {word}s needed{where}'
-                if lacking and not (self.count or self.percentage):
-                    text += f" (not on {', '.join(lacking)})"
-                problems.append(text)
-        return '; '.join(problems) or None
-
-    def met_by_one_peer(self, ip=None):
-        """Whether one peer (the one with ``ip``, if known) holding every task meets the requirement.
-
-        True for ``single_seed_peer``, ``ips`` naming only ``ip``, and ``count=1``, each with one scheduler
-        cluster (with several clusters every cluster needs its own peers). The preheat module uses it to let
-        a seed peer's own cache settle the requirement.
-        """
-        if len(self.cluster_ids) > 1:
-            return False
-        if self.scope == SCOPE_SINGLE_SEED_PEER:
-            return True
-        if self.ips:
-            return ip is not None and set(self.ips) == set([ip])
-        return self.count == 1
-
-    def includes(self, ip=None):
-        """Whether the seed peer with ``ip`` (``None``: IP unknown) must hold every task itself.
-
-        True for ``single_seed_peer`` (taken as the only seed peer: with several, the scheduler spreads the
-        tasks over them by consistent hashing), ``ips`` naming ``ip``, and the ``all_*`` scopes without
-        ``ips``, ``count`` or ``percentage``.
-        """
-        if self.scope == SCOPE_SINGLE_SEED_PEER:
-            return True
-        if self.ips:
-            return ip is not None and ip in self.ips
-        return not self.count and not self.percentage
-
-    def missing(self, tasks, observations):
-        """``[{url, task_id, missing}]`` for the tasks not yet where they must be."""
-        result = []
-        for task in tasks:
-            reason = self.unmet(task['task_id'], observations)
-            if reason:
-                result.append(dict(url=task['url'], task_id=task['task_id'], missing=reason))
-        return result
-
-
-# --- job rows --------------------------------------------------------------------------------------
 
 def manager_error_hint(exc):
     """Extra advice for a failed preheat POST, beyond what the client says."""

@@ -293,9 +293,7 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
     STATE_ACTIVE,
     ManagerAPIError,
     ManagerClient,
-    ADMIN_REQUIRED_ONE_OF,
-    admin_argument_spec,
-    manager_argument_spec,
+    manager_argspec_ex,
 )
 
 
@@ -358,14 +356,13 @@ def cluster_info(module, client):
 
 
 def main():
-    argument_spec = manager_argument_spec()
-    argument_spec.update(admin_argument_spec())
+    argspec_ex = manager_argspec_ex(admin=True)
+    argument_spec = argspec_ex.pop('argspec')
     argument_spec.update(
         scheduler_cluster_id=dict(type='int', default=1),
         sync_peers=dict(type='bool', default=True),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_one_of=ADMIN_REQUIRED_ONE_OF)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **argspec_ex)
     if module.params['scheduler_cluster_id'] < 1:
         module.fail_json(msg=f"scheduler_cluster_id must be a scheduler cluster ID (1 or more), got {module.params['scheduler_cluster_id']}")
     try:

@@ -173,7 +173,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
     ManagerAPIError,
     ManagerClient,
-    manager_argument_spec,
+    manager_argspec_ex,
 )
 from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
     JOB_TYPE_GET_TASK,
@@ -182,7 +182,7 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
     preheat_outcome,
     redact_job_args,
 )
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import host_label
+from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import host_label
 
 
 def summarize(row):
@@ -208,11 +208,12 @@ def describe(row):
 
 
 def main():
-    argument_spec = manager_argument_spec()
+    argspec_ex = manager_argspec_ex()
+    argument_spec = argspec_ex.pop('argspec')
     argument_spec.update(
         id=dict(type='list', elements='int', required=True, aliases=['ids']),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **argspec_ex)
     ids = module.params['id']
     if not ids or any(job_id < 1 for job_id in ids):
         module.fail_json(msg=f'id must list job IDs (1 or more), got {ids}')

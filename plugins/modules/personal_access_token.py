@@ -226,9 +226,7 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
     ManagerAPIError,
     ManagerClient,
     format_rfc3339,
-    ADMIN_REQUIRED_ONE_OF,
-    admin_argument_spec,
-    manager_argument_spec,
+    manager_argspec_ex,
     parse_rfc3339,
 )
 
@@ -365,8 +363,8 @@ def exit_with_token(module, result):
 
 
 def main():
-    argument_spec = manager_argument_spec()
-    argument_spec.update(admin_argument_spec())
+    argspec_ex = manager_argspec_ex(admin=True)
+    argument_spec = argspec_ex.pop('argspec')
     argument_spec.update(
         name=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
@@ -375,8 +373,7 @@ def main():
         expires_in_days=dict(type='int', default=365),
         recreate=dict(type='bool', default=True),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_one_of=ADMIN_REQUIRED_ONE_OF)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **argspec_ex)
     now = datetime.datetime.now(datetime.timezone.utc)
     validate(module, now)
     try:

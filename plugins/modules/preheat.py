@@ -601,575 +601,83 @@ elapsed:
   sample: 31.7
 """
 
-import ipaddress
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs, _preheat
-from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
-    ManagerAPIError,
-    ManagerClient,
-    manager_argument_spec,
-)
-from ansible_collections.p2p.dragonfly.plugins.module_utils._cache import (
-    LAYOUT_LEGACY_GO,
-    LAYOUT_RUST,
-    STATE_INCOMPLETE,
-    STATE_UNKNOWN,
-    CacheWatcher,
-)
-from ansible_collections.p2p.dragonfly.plugins.module_utils._hashing import normalize_sha256
-from ansible_collections.p2p.dragonfly.plugins.module_utils._image_reference import (
-    format_platform,
-    manifest_url,
-    parse_image_reference,
-    parse_manifest_url,
-    parse_platform,
-)
-from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
-    CHECK_TIMEOUT,
-    STATE_FAILURE,
-    STATE_SUCCESS,
-    GetTaskRound,
-    TrackedJob,
-    check_jobs_access,
-    job_summary,
-    preheat_outcome,
-    wait_for_round,
-)
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
-    SCOPE_ALL_PEERS,
-    SCOPE_SINGLE_SEED_PEER,
-    SCOPES,
-    Observations,
-    PreheatError,
-    Requirement,
-    check_client_version,
-    check_http_url,
-    check_piece_length,
-    check_range,
-    check_registry_host,
-    check_selection,
-    expected_tasks,
-    filtered_query_params_text,
-    labelled,
-    manager_error_hint,
-)
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
+from ansible_collections.p2p.dragonfly.plugins.module_utils._api import ManagerAPIError, ManagerClient
+from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import check_jobs_access
+from ansible_collections.p2p.dragonfly.plugins.module_utils._local_cache import LocalCache
+from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import Requirement
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, expected_tasks, preheat_body
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat_options import check_options, preheat_argspec_ex
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat_run import PreheatRun
 from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import Registry, resolve_image
 
 
-MODULE_NAME = 'preheat'
-NANOSECONDS = 1000000000
-# Seconds between two looks at the local cache (cache_dir) while waiting: a stat per task, hashing only changed files.
-LOCAL_POLL_INTERVAL = 0.2
-
-
-def validate(module):
-    """Check the options; returns the preheat type and, for images, the manifest URL and platform."""
-    params = module.params
-    kind = params['type'] or ('file' if params['urls'] else 'image')
-    if kind == 'image':
-        if params['urls']:
-            raise PreheatError('urls is for type=file; an image takes image (a reference) or url (its manifest URL)')
-        if not params['image'] and not params['url']:
-            raise PreheatError('type=image needs option image (for example registry.example.com/team/app:1.0) or option url '
-                               '(the manifest URL)')
-        if params['image']:
-            if params['insecure_registry'] and params['scheme'] == 'https':
-                raise PreheatError('insecure_registry=true means scheme http: do not also set scheme=https')
-            scheme = 'http' if params['insecure_registry'] else (params['scheme'] or 'https')
-            try:
-                reference = parse_image_reference(params['image'])
-            except ValueError as exc:
-                raise PreheatError(f'image: {exc}')
-            if reference.tag_implicit:
-                module.warn(f"image {params['image']!r} names no tag: preheating tag 'latest'")
-            target = manifest_url(reference, scheme=scheme)
-        else:
-            if params['scheme'] or params['insecure_registry']:
-                raise PreheatError('scheme and insecure_registry only apply to option image; option url carries its own scheme')
-            target = check_http_url('url', params['url'])
-            try:
-                parse_manifest_url(target)
-            except ValueError:
-                raise PreheatError(f'url: {target!r} is not a manifest URL: it must look like '
-                                   'https://registry.example.com/v2/<name>/manifests/<tag or digest> (or use option image)')
-        check_registry_host('image' if params['image'] else 'url', parse_manifest_url(target).host)
-        try:
-            platform = format_platform(parse_platform(params['platform']))
-        except ValueError as exc:
-            raise PreheatError(f'platform: {exc}; use os/arch[/variant], for example linux/amd64 or linux/arm64/v8')
-    else:
-        if params['image'] or params['url']:
-            raise PreheatError('type=file takes option urls (a list of http(s) URLs), not image or url')
-        if not params['urls']:
-            raise PreheatError('type=file needs option urls, a list of http(s) URLs')
-        for url in params['urls']:
-            check_http_url('urls', url)
-        for option in ('registry_username', 'registry_password', 'scheme'):
-            if params[option]:
-                raise PreheatError(f'{option} only applies to type=image; for files pass credentials in option headers')
-        target, platform = None, None
-
-    check_client_version(params['client_version'])
-    check_selection(params['scope'], params['ips'], params['count'], params['percentage'])
-    check_piece_length(params['piece_length'])
-    check_range('concurrent_task_count', params['concurrent_task_count'], _preheat.CONCURRENT_TASK_COUNT_RANGE)
-    check_range('concurrent_peer_count', params['concurrent_peer_count'], _preheat.CONCURRENT_PEER_COUNT_RANGE)
-    if not params['scheduler_cluster_ids'] or any(cluster_id < 1 for cluster_id in params['scheduler_cluster_ids']):
-        raise PreheatError('scheduler_cluster_ids must name at least one scheduler cluster ID (1 or more); the first cluster '
-                           'the manager creates has ID 1')
-    for option in ('wait_timeout', 'poll_interval', 'preheat_timeout'):
-        if params[option] is not None and params[option] < 1:
-            raise PreheatError(f'{option} must be at least 1 second, got {params[option]}')
-    return kind, target, platform
-
-
-def check_local_options(module, kind):
-    """Check cache_dir, layout, seed_ip and checksums; returns ``{url: sha256 hex}`` of the files."""
-    params = module.params
-    if params['layout'] == LAYOUT_LEGACY_GO:
-        raise PreheatError('layout=legacy_go is not supported by preheat: the Go dfdaemon (dragonfly 2.3 and earlier) cannot '
-                           'be preheated by current schedulers, which only reach Rust clients (dfdaemon v2 gRPC). Use '
-                           'layout rust, or check an old cache with p2p.dragonfly.cache_assert (layout legacy_go)')
-    cache_dir = params['cache_dir']
-    if not cache_dir:
-        for option in ('seed_ip', 'checksums'):
-            if params[option]:
-                raise PreheatError(f"{option} only applies with cache_dir (the seed peer's cache directory on this host)")
-        return {}
-    if params['seed_ip']:
-        try:
-            ipaddress.ip_address(params['seed_ip'])
-        except ValueError:
-            raise PreheatError(f"seed_ip: {params['seed_ip']!r} is not an IP address: give the IP the seed peer advertises "
-                               '(host.ip of its dfdaemon)')
-    checksums = {}
-    if params['checksums']:
-        if kind != 'file':
-            raise PreheatError('checksums only applies to type=file: the blobs of an image are verified against their digests')
-        for url, value in params['checksums'].items():
-            if url not in params['urls']:
-                raise PreheatError(f'checksums: {url!r} is not one of urls (give the URLs exactly as in urls)')
-            try:
-                checksums[url] = normalize_sha256(str(value), f'checksums[{url!r}]')
-            except ValueError as exc:
-                raise PreheatError(str(exc))
-    if not os.path.isdir(cache_dir):
-        raise PreheatError(f'cache_dir {cache_dir} does not exist or is not a directory on this host: give the host directory '
-                           "mounted at the seed peer's storage.dir, and run the module on the seed peer's host (delegate_to)")
-    if not os.path.isdir(os.path.join(cache_dir, 'content', 'tasks')):
-        module.warn(f"cache_dir {cache_dir} has no content/tasks directory, which the Rust client creates when it starts: is it "
-                    "the host directory mounted at the seed peer's storage.dir?")
-    return checksums
-
-
-def preheat_body(params, kind, target, platform, urls, headers):
-    args = dict(type=kind, scope=params['scope'])
-    if kind == 'image':
-        args.update(url=target, platform=platform)
-        if params['registry_username']:
-            args['username'] = params['registry_username']
-        if params['registry_password']:
-            args['password'] = params['registry_password']
-    else:
-        args['urls'] = urls
-    for option in ('tag', 'application'):
-        if params[option]:
-            args[option] = params[option]
-    if params['filtered_query_params']:
-        args['filtered_query_params'] = filtered_query_params_text(params['filtered_query_params'])
-    for option in ('piece_length', 'count', 'percentage', 'concurrent_task_count', 'concurrent_peer_count'):
-        if params[option] is not None:
-            args[option] = params[option]
-    if params['ips']:
-        args['ips'] = list(params['ips'])
-    if params['preheat_timeout']:
-        args['timeout'] = params['preheat_timeout'] * NANOSECONDS
-    if headers:
-        args['headers'] = headers
-    return dict(type=MODULE_NAME, bio=_jobs.BIO % MODULE_NAME, scheduler_cluster_ids=list(params['scheduler_cluster_ids']),
-                args=args)
-
-
-def _bullets(items):
-    return ''.join(f"\n- {item['url']} (task {item['task_id']}): {item['missing']}" for item in items)
-
-
-def _job_problems(outcome):
-    parts = []
-    if outcome['errors']:
-        parts.append('errors: ' + '; '.join(outcome['errors']))
-    if outcome['failure_tasks']:
-        parts.append('failure_tasks: ' + '; '.join(
-            f"{item['url']} on {item['hostname']} ({item['ip']}): {item['description']}" for item in outcome['failure_tasks']))
-    return ('\n' + '\n'.join(parts)) if parts else ''
-
-
-class LocalCache(object):
-    """The cache of the seed peer on this host (option cache_dir), and what it can settle on its own."""
-
-    def __init__(self, params, tasks, requirement, checksums):
-        self.cache_dir = params['cache_dir']
-        self.seed_ip = params['seed_ip'] or None
-        self.tasks = tasks
-        items = []
-        for task in tasks:
-            expected = checksums.get(task['url'])
-            if task.get('digest'):
-                try:
-                    expected = normalize_sha256(task['digest'], 'digest')
-                except ValueError:
-                    # Not a sha256 digest (sha512, say): this blob cannot be verified here.
-                    expected = None
-            items.append(dict(url=task['url'], task_id=task['task_id'], sha256=expected))
-        self.watcher = CacheWatcher(self.cache_dir, items)
-        # This seed peer holding every task is enough (single_seed_peer, ips == [seed_ip], count 1).
-        self.enough = requirement.met_by_one_peer(self.seed_ip)
-        # This seed peer must hold every task, so lacking one means a preheat is needed.
-        self.must_hold = requirement.includes(self.seed_ip)
-        # This cache in a view of which host holds what, until a manager answer names its host.
-        self.key = (f'cache_dir {self.cache_dir}', self.seed_ip or '')
-
-    @property
-    def can_settle(self):
-        """Whether the local cache alone can end the run: every task verifiable, and this seed peer enough."""
-        return self.enough and self.watcher.verifiable
-
-    def poll(self, eager=False):
-        self.watcher.poll(eager=eager)
-
-    @property
-    def polled(self):
-        return self.watcher.polls > 0
-
-    def settled(self):
-        return self.enough and self.watcher.complete
-
-    def lacking(self):
-        """The tasks known not to be complete here (absent, being written, or a different sha256)."""
-        return self.watcher.in_state(STATE_INCOMPLETE)
-
-    def verified_ids(self):
-        return [result['task_id'] for result in self.watcher.results() if result['verified']]
-
-    def results(self):
-        return [dict(task_id=result['task_id'], url=result['url'], path=result['path'], verified=result['verified'],
-                     cause=result['cause']) for result in self.watcher.results()]
-
-    def merge_into(self, view):
-        """``view`` (``{(hostname, ip): [urls]}``) with the URLs verified here added to this seed peer's entry."""
-        merged = dict((label, list(urls)) for label, urls in view.items())
-        verified = set(self.verified_ids())
-        urls = [task['url'] for task in self.tasks if task['task_id'] in verified]
-        if not urls:
-            return merged
-        key = self.key
-        if self.seed_ip:
-            key = next((known for known in merged if known[1] == self.seed_ip), key)
-        entry = merged.setdefault(key, [])
-        entry.extend(url for url in urls if url not in entry)
-        order = dict((task['url'], index) for index, task in enumerate(self.tasks))
-        entry.sort(key=lambda url: order.get(url, len(order)))
-        return merged
-
-    def bullets(self):
-        return ''.join(f"\n- {result['url']} (task {result['task_id']}) in cache_dir: {result['cause']}"
-                       for result in self.watcher.results() if not result['verified'])
-
-
 class Preheat(object):
-    """One run of the module: expected tasks, idempotence check, job, wait."""
+    """Reads the options, works out the expected tasks and runs the preheat with them (module_utils/_preheat_run.py)."""
 
-    def __init__(self, module, client, requirement, tasks, local=None):
+    def __init__(self, module):
         self.module = module
-        self.params = module.params
-        self.client = client
-        self.requirement = requirement
-        self.tasks = tasks
-        self.observations = Observations()
-        self.get_task_job_ids = []
-        self.job = None
-        self.host_type = None if requirement.scope == SCOPE_ALL_PEERS else _preheat.HOST_TYPE_SUPER
-        self.url_tasks = dict((task['url'], task['task_id']) for task in tasks)
-        self.local = local
-        # Whether the wait ended on the local cache rather than on the manager's answer.
-        self.settled_locally = False
+        self.started = _jobs.monotonic()
+        self.run = None
 
-    def missing(self, tasks=None):
-        return self.requirement.missing(self.tasks if tasks is None else tasks, self.observations)
+    def execute(self):
+        module, params = self.module, self.module.params
+        request = check_options(module)
+        client = ManagerClient.from_module(module)
+        # One read first: a wrong manager_url or token fails here, before the registry is read.
+        check_jobs_access(client)
+        headers = dict((str(name), str(value)) for name, value in (params['headers'] or {}).items())
+        image = {}
+        if request.kind == 'image':
+            registry = Registry(module, params['registry_username'], params['registry_password'], headers,
+                                timeout=params['timeout'], ca_path=params['registry_ca_path'])
+            entries, offered = resolve_image(registry, request.target, request.platform)
+            if registry.basic_auth and not any(name.lower() == 'authorization' for name in headers):
+                headers['Authorization'] = registry.authorization
+            image = dict(manifest_url=request.target, platform=request.platform, available_platforms=offered)
+        else:
+            entries = [(url, None) for url in params['urls']]
+        tasks = expected_tasks(entries, tag=params['tag'], application=params['application'],
+                               filtered_query_params=params['filtered_query_params'], piece_length=params['piece_length'],
+                               client_version=params['client_version'])
+        requirement = Requirement(params['scope'], params['ips'], params['count'], params['percentage'],
+                                  params['scheduler_cluster_ids'])
+        local = None
+        if params['cache_dir']:
+            local = LocalCache(params['cache_dir'], params['seed_ip'], tasks, requirement, request.checksums)
+        self.run = PreheatRun(module, client, tasks, requirement, params['scheduler_cluster_ids'], params['poll_interval'],
+                              local=local, image=image)
+        return self.run.execute(
+            lambda urls: preheat_body(params, request.kind, request.target, request.platform, urls, headers),
+            force=params['force'], wait=params['wait'], deadline=self.started + params['wait_timeout'],
+            wait_timeout=params['wait_timeout'])
 
-    def new_round(self, tasks):
-        round_ = GetTaskRound(self.client, tasks, self.params['scheduler_cluster_ids'], MODULE_NAME)
-        self.get_task_job_ids.extend(round_.ids)
-        return round_
+    def elapsed(self):
+        return round(_jobs.monotonic() - self.started, 1)
 
-    def check_cached(self):
-        """Ask where the expected tasks are; returns the missing ones."""
-        round_ = self.new_round(self.tasks)
-        early = None
-        if self.requirement.scope == SCOPE_SINGLE_SEED_PEER or self.requirement.ips:
-            # Positive answers settle these scopes; with all_* and no ips every answer is needed to know the peers.
-            def early():
-                return not self.missing()
-        answered = wait_for_round(self.client, round_, self.observations, _jobs.monotonic() + CHECK_TIMEOUT,
-                                  self.params['poll_interval'], done=early)
-        missing = self.missing()
-        if not answered and missing:
-            pending = [job.id for job in round_.pending()]
-            self.module.warn(f'get_task jobs {pending} had not answered after {CHECK_TIMEOUT} s; their tasks count as not '
-                             'cached. Is every active scheduler of the clusters running its job worker?')
-        return missing
-
-    def wait(self, deadline):
-        """Wait until the expected tasks are where they must be; raises PreheatError otherwise."""
-        params = self.params
-        round_ = None
-        success_seen_at = None
-        while True:
-            now = _jobs.monotonic()
-            if self.job.due(now):
-                row = self.job.read(self.client)
-                outcome = preheat_outcome(row)
-                self.observations.add_preheat(outcome, self.url_tasks, self.host_type)
-                if self.job.state == STATE_FAILURE:
-                    raise PreheatError(f'preheat job {self.job.id} failed{_job_problems(outcome)}', missing=self.missing())
-                if self.job.state == STATE_SUCCESS and success_seen_at is None:
-                    success_seen_at = _jobs.monotonic()
-                if not self.missing():
-                    return
-            watch_local = self.local is not None and self.local.can_settle
-            if watch_local:
-                self.local.poll()
-                if self.local.settled():
-                    self.settled_locally = True
-                    return
-            if round_ is not None:
-                round_.poll(self.client, self.observations, now)
-            missing = self.missing()
-            if not missing:
-                return
-            if success_seen_at is not None and round_ is not None and round_.final and round_.created_at >= success_seen_at:
-                raise PreheatError(
-                    f'preheat job {self.job.id} ended SUCCESS, but not every expected task is finished on '
-                    f'{self.requirement.describe()} (a false success of the Dragonfly scheduler, see dragonfly issue 3699):'
-                    f'{_bullets(missing)}{_job_problems(preheat_outcome(self.job.row))}\nCheck that the seed peers reach '
-                    'the origin (their dfdaemon log), and run the module again to retry.', missing=missing)
-            # The first round starts after the first read of the job row: one created with the job would answer at the
-            # same 30 s refresh as the row itself.
-            answer_by = now + _jobs.REFRESH_OFFSETS[0] + _jobs.REFRESH_SLACK
-            if answer_by <= deadline and (
-                    (round_ is None and self.job.last_read > self.job.created_at) or (round_ is not None and round_.final)):
-                round_ = self.new_round([task for task in self.tasks if task['task_id'] in
-                                         set(item['task_id'] for item in missing)])
-            if now >= deadline:
-                local_text = self.local.bullets() if watch_local else ''
-                raise PreheatError(
-                    f"preheat job {self.job.id} (state {self.job.state}) did not bring every expected task to "
-                    f"{self.requirement.describe()} within wait_timeout={params['wait_timeout']} s; still missing:"
-                    f'{_bullets(missing)}{local_text}{_job_problems(preheat_outcome(self.job.row))}\nThe job goes on in '
-                    f'the manager; p2p.dragonfly.job_info shows it later (id {self.job.id}).', missing=missing)
-            moments = [moment for moment in (self.job.next_due(), round_ and round_.next_due()) if moment is not None]
-            pause = min([params['poll_interval']] + [max(moment - now, 0.5) for moment in moments])
-            if watch_local:
-                pause = min(pause, LOCAL_POLL_INTERVAL)
-            _jobs.sleep(max(min(pause, deadline - now), 0))
-
-
-def run(module, started, state):
-    """Do the work; ``state`` keeps the result and the run, for what a failure still returns."""
-    params = module.params
-    kind, target, platform = validate(module)
-    checksums = check_local_options(module, kind)
-    result = state['result'] = dict(changed=False, job=None, cached_before=None, cached_after=None, get_task_job_ids=[],
-                                    hosts=[])
-    client = ManagerClient.from_module(module)
-    # One read first: a wrong manager_url or token fails here, before the registry is read.
-    check_jobs_access(client)
-    headers = dict((str(name), str(value)) for name, value in (params['headers'] or {}).items())
-    if kind == 'image':
-        registry = Registry(module, params['registry_username'], params['registry_password'], headers,
-                            timeout=params['timeout'], ca_path=params['registry_ca_path'])
-        entries, offered = resolve_image(registry, target, platform)
-        if registry.basic_auth and not any(name.lower() == 'authorization' for name in headers):
-            headers['Authorization'] = registry.authorization
-        result.update(manifest_url=target, platform=platform, available_platforms=offered)
-    else:
-        entries = [(url, None) for url in params['urls']]
-    tasks = expected_tasks(entries, tag=params['tag'], application=params['application'],
-                           filtered_query_params=params['filtered_query_params'], piece_length=params['piece_length'],
-                           client_version=params['client_version'])
-    result['expected_tasks'] = tasks
-    requirement = Requirement(params['scope'], params['ips'], params['count'], params['percentage'],
-                              params['scheduler_cluster_ids'])
-    local = LocalCache(params, tasks, requirement, checksums) if params['cache_dir'] else None
-    run_ = state['run'] = Preheat(module, client, requirement, tasks, local=local)
-
-    to_preheat = tasks
-    before = {}
-    ask_manager = not params['force']
-    if local is not None and not params['force']:
-        local.poll(eager=True)
-        if local.settled():
-            # Every task verified on this seed peer, which alone meets the scope: nothing to do, no job.
-            result.update(cached_before=True, cached_after=True)
-            finish(result, run_, local.merge_into({}))
-            return result
-        if local.lacking() and local.must_hold:
-            # This seed peer lacks a task it must hold: a preheat is needed whatever get_task jobs would say.
-            ask_manager = False
-            result['cached_before'] = False
-            before = local.merge_into({})
-            if local.enough:
-                verified = set(local.verified_ids())
-                to_preheat = [task for task in tasks if task['task_id'] not in verified]
-
-    if module.check_mode:
-        result['changed'] = True
-        result['diff'] = dict(before=labelled(before), after={requirement.describe(): [task['url'] for task in tasks]})
-        if local is not None:
-            local_outcome(result, run_)
-        return result
-
-    if ask_manager:
-        missing = run_.check_cached()
-        before = run_.observations.cached(tasks)
-        if local is not None:
-            before = local.merge_into(before)
-        result['cached_before'] = not missing
-        if not missing:
-            result['cached_after'] = True
-            finish(result, run_, before)
-            return result
-        missing_ids = set(item['task_id'] for item in missing)
-        to_preheat = [task for task in tasks if task['task_id'] in missing_ids]
-
-    body = preheat_body(params, kind, target, platform, [task['url'] for task in to_preheat], headers)
-    try:
-        row = client.create_job(body)
-    except ManagerAPIError as exc:
-        raise ManagerAPIError(str(exc) + manager_error_hint(exc), status=exc.status, method=exc.method, path=exc.path,
-                              server_message=exc.server_message)
-    result['changed'] = True
-    run_.job = TrackedJob(row, _jobs.monotonic())
-    if params['wait']:
-        run_.wait(started + params['wait_timeout'])
-        result['cached_after'] = True
-        if local is not None and not run_.settled_locally:
-            # The manager answered first: say what the local cache holds now, and what it should but does not.
-            local.poll(eager=True)
-            warn_local_gaps(module, run_)
-    finish(result, run_, before)
-    return result
-
-
-def warn_local_gaps(module, run_):
-    """Warn about tasks not verified in cache_dir that the manager reports on this seed peer, or that belong there."""
-    local = run_.local
-    gaps = []
-    for item in local.watcher.results():
-        if item['verified'] or item['state'] == STATE_UNKNOWN:
-            continue
-        holders = run_.observations.finished.get(item['task_id'], {}).values()
-        named_here = local.seed_ip is not None and any(host['ip'] == local.seed_ip for host in holders)
-        if named_here or local.can_settle:
-            gaps.append(item)
-    if gaps:
-        module.warn(f'the manager reports the preheat done, but cache_dir {local.cache_dir} lacks a verified copy of '
-                    + '; '.join(f"{item['url']} (task {item['task_id']}: {item['cause']})" for item in gaps)
-                    + ". Either the scheduler placed them on another seed peer (scope single_seed_peer with several seed "
-                    "peers), or cache_dir is not this seed peer's storage.dir, or their files were removed by hand while "
-                    "the seed peer's metadata still marks them finished (remove them with a delete_task job instead)")
-
-
-def local_outcome(result, run_):
-    local = run_.local
-    if not local.polled:
-        local.poll()
-    result['verified_locally'] = local.watcher.complete
-    result['local'] = local.results()
-
-
-def finish(result, run_, before):
-    result['hosts'] = run_.observations.per_host(run_.tasks)
-    result['get_task_job_ids'] = list(run_.get_task_job_ids)
-    if run_.job is not None:
-        result['job'] = job_summary(run_.job.row)
-    after = run_.observations.cached(run_.tasks)
-    if run_.local is not None:
-        local_outcome(result, run_)
-        after = run_.local.merge_into(after)
-    result['diff'] = dict(before=labelled(before), after=labelled(after))
+    def fail(self, exc):
+        """Fail with what the run knows so far: expected tasks, job, hosts seen, the local cache."""
+        fields = self.run.result(failed=True) if self.run is not None else {}
+        if isinstance(exc, ManagerAPIError):
+            self.module.fail_json(msg=str(exc), http_status=exc.status, elapsed=self.elapsed(), **fields)
+        fields.update(exc.details)
+        self.module.fail_json(msg=exc.message, elapsed=self.elapsed(), **fields)
 
 
 def main():
-    argument_spec = manager_argument_spec()
-    argument_spec.update(
-        type=dict(type='str', choices=['image', 'file']),
-        image=dict(type='str'),
-        url=dict(type='str'),
-        urls=dict(type='list', elements='str'),
-        scheme=dict(type='str', choices=['https', 'http']),
-        insecure_registry=dict(type='bool', default=False),
-        platform=dict(type='str', default='linux/amd64'),
-        registry_username=dict(type='str'),
-        registry_password=dict(type='str', no_log=True),
-        registry_ca_path=dict(type='path'),
-        headers=dict(type='dict', no_log=True),
-        scope=dict(type='str', default=SCOPE_SINGLE_SEED_PEER, choices=list(SCOPES)),
-        ips=dict(type='list', elements='str'),
-        count=dict(type='int'),
-        percentage=dict(type='int'),
-        scheduler_cluster_ids=dict(type='list', elements='int', default=[1]),
-        tag=dict(type='str', default=''),
-        application=dict(type='str', default=''),
-        filtered_query_params=dict(type='list', elements='str', default=[]),
-        piece_length=dict(type='int'),
-        client_version=dict(type='str'),
-        concurrent_task_count=dict(type='int'),
-        concurrent_peer_count=dict(type='int'),
-        preheat_timeout=dict(type='int'),
-        wait=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=1800),
-        poll_interval=dict(type='int', default=5),
-        force=dict(type='bool', default=False),
-        cache_dir=dict(type='path'),
-        layout=dict(type='str', default=LAYOUT_RUST, choices=[LAYOUT_RUST, LAYOUT_LEGACY_GO]),
-        seed_ip=dict(type='str'),
-        checksums=dict(type='dict'),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    started = _jobs.monotonic()
-    state = {}
+    argspec_ex = preheat_argspec_ex()
+    module = AnsibleModule(argument_spec=argspec_ex.pop('argspec'), supports_check_mode=True, **argspec_ex)
+    preheat = Preheat(module)
     try:
-        result = run(module, started, state)
-    except PreheatError as exc:
-        module.fail_json(msg=exc.message, elapsed=round(_jobs.monotonic() - started, 1), **partial(state, exc.details))
-    except ManagerAPIError as exc:
-        module.fail_json(msg=str(exc), http_status=exc.status, elapsed=round(_jobs.monotonic() - started, 1),
-                         **partial(state, {}))
-    result['elapsed'] = round(_jobs.monotonic() - started, 1)
+        result = preheat.execute()
+    except (PreheatError, ManagerAPIError) as exc:
+        preheat.fail(exc)
+    result['elapsed'] = preheat.elapsed()
     if not module._diff:
         result.pop('diff', None)
     module.exit_json(**result)
-
-
-def partial(state, details):
-    """What a failed run still returns: expected tasks, job, hosts seen, plus the error's details."""
-    extra = dict(details)
-    if state.get('result', {}).get('expected_tasks') is not None:
-        extra.setdefault('expected_tasks', state['result']['expected_tasks'])
-    run_ = state.get('run')
-    if run_ is not None:
-        extra['get_task_job_ids'] = list(run_.get_task_job_ids)
-        extra['hosts'] = run_.observations.per_host(run_.tasks)
-        if run_.job is not None:
-            extra['job'] = job_summary(run_.job.row)
-        if run_.local is not None:
-            extra['verified_locally'] = run_.local.watcher.complete
-            extra['local'] = run_.local.results()
-    return extra
 
 
 if __name__ == '__main__':

@@ -205,18 +205,17 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
     ManagerAPIError,
     ManagerClient,
-    manager_argument_spec,
+    manager_argspec_ex,
 )
 from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
 from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import GetTaskRound, wait_for_round
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
-    HOST_TYPE_SUPER,
-    Observations,
-    PreheatError,
+from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import HOST_TYPE_SUPER, Observations, host_label
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, expected_tasks
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat_options import (
+    check_cluster_ids,
     check_http_url,
     check_piece_length,
-    expected_tasks,
-    host_label,
+    check_seconds,
 )
 
 
@@ -235,11 +234,8 @@ def validate(module):
         for option in ('tag', 'application', 'filtered_query_params', 'piece_length'):
             if params[option]:
                 raise PreheatError(f'{option} only applies with option url: it is part of the task ID computed from the URL')
-    if not params['scheduler_cluster_ids'] or any(cluster_id < 1 for cluster_id in params['scheduler_cluster_ids']):
-        raise PreheatError('scheduler_cluster_ids must name at least one scheduler cluster ID (1 or more)')
-    for option in ('wait_timeout', 'poll_interval'):
-        if params[option] < 1:
-            raise PreheatError(f'{option} must be at least 1 second, got {params[option]}')
+    check_cluster_ids(params['scheduler_cluster_ids'])
+    check_seconds(params, ('wait_timeout', 'poll_interval'))
 
 
 def run(module):
@@ -281,7 +277,8 @@ def run(module):
 
 
 def main():
-    argument_spec = manager_argument_spec()
+    argspec_ex = manager_argspec_ex()
+    argument_spec = argspec_ex.pop('argspec')
     argument_spec.update(
         url=dict(type='str'),
         task_id=dict(type='str'),
@@ -293,12 +290,9 @@ def main():
         wait_timeout=dict(type='int', default=120),
         poll_interval=dict(type='int', default=5),
     )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
-        mutually_exclusive=[('url', 'task_id')],
-        required_one_of=[('url', 'task_id')],
-    )
+    argspec_ex['mutually_exclusive'].append(('url', 'task_id'))
+    argspec_ex['required_one_of'].append(('url', 'task_id'))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **argspec_ex)
     try:
         result = run(module)
     except PreheatError as exc:

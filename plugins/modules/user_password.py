@@ -159,7 +159,7 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
     ManagerAPIError,
     ManagerClient,
     check_length,
-    manager_argument_spec,
+    manager_argspec_ex,
 )
 
 
@@ -234,7 +234,8 @@ def ensure_password(module, client):
 
 
 def main():
-    argument_spec = manager_argument_spec()
+    argspec_ex = manager_argspec_ex()
+    argument_spec = argspec_ex.pop('argspec')
     argument_spec.update(
         name=dict(type='str', default='root'),
         user_id=dict(type='int'),
@@ -242,7 +243,7 @@ def main():
         previous_passwords=dict(type='list', elements='str', no_log=True),
         previous_first=dict(type='bool', default=False),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **argspec_ex)
     try:
         # Before any request: the manager answers a sign-in that breaks these rules with a bare 401.
         check_length('name', module.params['name'], USER_NAME_LENGTH)

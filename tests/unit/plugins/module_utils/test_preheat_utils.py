@@ -15,14 +15,9 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
     preheat_outcome,
     redact_job_args,
 )
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
-    Observations,
-    PreheatError,
-    Requirement,
-    check_registry_host,
-    check_selection,
-    expected_tasks,
-)
+from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import Observations, Requirement
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, expected_tasks
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat_options import check_registry_host, check_selection
 from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import parse_challenge
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_id
 

@@ -794,6 +794,9 @@ def test_bad_file_input(world, run_module, extra, expected):
     (dict(image=None, insecure_registry=False, url='http://127.0.0.1:5000/v2/team/app/manifests/1.0'),
      'url: the registry address 127.0.0.1:5000 is a loopback'),
     (dict(image='[::1]:5000/team/app:1.0'), 'loopback or link-local'),
+    (dict(image=None, insecure_registry=False, url='http://registry.test/v2/team/app/manifests/1.0', scheme='http'),
+     "missing parameter(s) required by 'scheme': image"),
+    (dict(image=None, url='http://registry.test/v2/team/app/manifests/1.0'), 'insecure_registry only applies to option image'),
 ])
 def test_bad_image_input(world, run_module, extra, expected):
     args = image_args(**extra)

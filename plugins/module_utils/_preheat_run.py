@@ -1,0 +1,240 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, p2p.dragonfly contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One run of the preheat module once its expected tasks are known: whether they are cached already, the preheat job,
+the wait for it (job rows, get_task rounds, the local cache, upstream's false success), and the module's result, built
+in one place for success and failure. Upstream behaviour: docs/dev/module-utils.md#jobs and #placement."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
+from ansible_collections.p2p.dragonfly.plugins.module_utils._api import ManagerAPIError
+from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
+    CHECK_TIMEOUT,
+    STATE_FAILURE,
+    STATE_SUCCESS,
+    GetTaskRound,
+    TrackedJob,
+    job_summary,
+    preheat_outcome,
+    wait_for_round,
+)
+from ansible_collections.p2p.dragonfly.plugins.module_utils._local_cache import POLL_INTERVAL as LOCAL_POLL_INTERVAL
+from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import (
+    HOST_TYPE_SUPER,
+    SCOPE_ALL_PEERS,
+    SCOPE_SINGLE_SEED_PEER,
+    Observations,
+    labelled,
+)
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, manager_error_hint
+
+
+MODULE_NAME = 'preheat'
+
+
+def _bullets(items):
+    return ''.join(f"\n- {item['url']} (task {item['task_id']}): {item['missing']}" for item in items)
+
+
+def _job_problems(outcome):
+    parts = []
+    if outcome['errors']:
+        parts.append('errors: ' + '; '.join(outcome['errors']))
+    if outcome['failure_tasks']:
+        parts.append('failure_tasks: ' + '; '.join(
+            f"{item['url']} on {item['hostname']} ({item['ip']}): {item['description']}" for item in outcome['failure_tasks']))
+    return ('\n' + '\n'.join(parts)) if parts else ''
+
+
+class PreheatRun(object):
+    """One preheat of the expected ``tasks`` onto the peers ``requirement`` names, through ``client``.
+
+    ``local`` is the ``_local_cache.LocalCache`` of option cache_dir, or ``None``; ``image`` the result's keys of an
+    image (manifest URL, platforms); ``cluster_ids`` the scheduler clusters the get_task jobs ask.
+    """
+
+    def __init__(self, module, client, tasks, requirement, cluster_ids, poll_interval, local=None, image=None):
+        self.module = module
+        self.client = client
+        self.tasks = tasks
+        self.requirement = requirement
+        self.cluster_ids = cluster_ids
+        self.poll_interval = poll_interval
+        self.local = local
+        self.image = image or {}
+        self.observations = Observations()
+        self.get_task_job_ids = []
+        self.job = None
+        self.host_type = None if requirement.scope == SCOPE_ALL_PEERS else HOST_TYPE_SUPER
+        self.url_tasks = dict((task['url'], task['task_id']) for task in tasks)
+        # Whether the wait ended on the local cache rather than on the manager's answer.
+        self.settled_locally = False
+        self.changed = False
+        self.cached_before = None
+        self.cached_after = None
+        # The diff: {(hostname, ip): [urls]} before; in check mode, the predicted after side.
+        self.before = {}
+        self.prediction = None
+
+    def execute(self, job_body, force, wait, deadline, wait_timeout):
+        """Preheat unless the tasks are where they must be; returns the result. ``job_body(urls)`` is the body of the
+        preheat job for those URLs; ``deadline`` (``_jobs.monotonic`` seconds) ends a wait of ``wait_timeout``."""
+        local = self.local
+        to_preheat = self.tasks
+        ask_manager = not force
+        if local is not None and not force:
+            local.poll(eager=True)
+            if local.settled():
+                # Every task verified on this seed peer, which alone meets the scope: nothing to do, no job.
+                self.cached_before = self.cached_after = True
+                self.before = local.merge_into({})
+                return self.result()
+            if local.lacking() and local.must_hold:
+                # This seed peer lacks a task it must hold: a preheat is needed whatever get_task jobs would say.
+                ask_manager = False
+                self.cached_before = False
+                self.before = local.merge_into({})
+                if local.enough:
+                    verified = set(local.verified_ids())
+                    to_preheat = [task for task in self.tasks if task['task_id'] not in verified]
+
+        if self.module.check_mode:
+            self.changed = True
+            self.prediction = {self.requirement.describe(): [task['url'] for task in self.tasks]}
+            return self.result()
+
+        if ask_manager:
+            missing = self.check_cached()
+            self.before = self.observations.cached(self.tasks)
+            if local is not None:
+                self.before = local.merge_into(self.before)
+            self.cached_before = not missing
+            if not missing:
+                self.cached_after = True
+                return self.result()
+            missing_ids = set(item['task_id'] for item in missing)
+            to_preheat = [task for task in self.tasks if task['task_id'] in missing_ids]
+
+        self.create_job(job_body([task['url'] for task in to_preheat]))
+        if wait:
+            self.wait(deadline, wait_timeout)
+            self.cached_after = True
+            if local is not None and not self.settled_locally:
+                # The manager answered first: say what the local cache holds now, and what it should but does not.
+                local.poll(eager=True)
+                warning = local.gap_warning(self.observations)
+                if warning:
+                    self.module.warn(warning)
+        return self.result()
+
+    def result(self, failed=False):
+        """What the module returns. After a failure: what is known so far (no change, no diff) and the local cache as
+        last seen."""
+        result = dict(expected_tasks=self.tasks, get_task_job_ids=list(self.get_task_job_ids),
+                      hosts=self.observations.per_host(self.tasks))
+        if self.job is not None:
+            result['job'] = job_summary(self.job.row)
+        if self.local is not None:
+            result.update(self.local.outcome(poll=not failed))
+        if failed:
+            return result
+        result.setdefault('job', None)
+        result.update(self.image, changed=self.changed, cached_before=self.cached_before, cached_after=self.cached_after)
+        after = self.prediction
+        if after is None:
+            after = self.observations.cached(self.tasks)
+            if self.local is not None:
+                after = self.local.merge_into(after)
+            after = labelled(after)
+        result['diff'] = dict(before=labelled(self.before), after=after)
+        return result
+
+    def missing(self):
+        return self.requirement.missing(self.tasks, self.observations)
+
+    def new_round(self, tasks):
+        round_ = GetTaskRound(self.client, tasks, self.cluster_ids, MODULE_NAME)
+        self.get_task_job_ids.extend(round_.ids)
+        return round_
+
+    def check_cached(self):
+        """Ask where the expected tasks are; returns the missing ones."""
+        round_ = self.new_round(self.tasks)
+        early = None
+        if self.requirement.scope == SCOPE_SINGLE_SEED_PEER or self.requirement.ips:
+            # Positive answers settle these scopes; with all_* and no ips every answer is needed to know the peers.
+            def early():
+                return not self.missing()
+        answered = wait_for_round(self.client, round_, self.observations, _jobs.monotonic() + CHECK_TIMEOUT,
+                                  self.poll_interval, done=early)
+        missing = self.missing()
+        if not answered and missing:
+            pending = [job.id for job in round_.pending()]
+            self.module.warn(f'get_task jobs {pending} had not answered after {CHECK_TIMEOUT} s; their tasks count as not '
+                             'cached. Is every active scheduler of the clusters running its job worker?')
+        return missing
+
+    def create_job(self, body):
+        try:
+            row = self.client.create_job(body)
+        except ManagerAPIError as exc:
+            raise ManagerAPIError(str(exc) + manager_error_hint(exc), status=exc.status, method=exc.method, path=exc.path,
+                                  server_message=exc.server_message)
+        self.changed = True
+        self.job = TrackedJob(row, _jobs.monotonic())
+
+    def wait(self, deadline, wait_timeout):
+        """Wait until the expected tasks are where they must be; raises PreheatError otherwise."""
+        round_ = None
+        success_seen_at = None
+        while True:
+            now = _jobs.monotonic()
+            if self.job.due(now):
+                row = self.job.read(self.client)
+                outcome = preheat_outcome(row)
+                self.observations.add_preheat(outcome, self.url_tasks, self.host_type)
+                if self.job.state == STATE_FAILURE:
+                    raise PreheatError(f'preheat job {self.job.id} failed{_job_problems(outcome)}', missing=self.missing())
+                if self.job.state == STATE_SUCCESS and success_seen_at is None:
+                    success_seen_at = _jobs.monotonic()
+                if not self.missing():
+                    return
+            watch_local = self.local is not None and self.local.can_settle
+            if watch_local:
+                self.local.poll()
+                if self.local.settled():
+                    self.settled_locally = True
+                    return
+            if round_ is not None:
+                round_.poll(self.client, self.observations, now)
+            missing = self.missing()
+            if not missing:
+                return
+            if success_seen_at is not None and round_ is not None and round_.final and round_.created_at >= success_seen_at:
+                raise PreheatError(
+                    f'preheat job {self.job.id} ended SUCCESS, but not every expected task is finished on '
+                    f'{self.requirement.describe()} (a false success of the Dragonfly scheduler, see dragonfly issue 3699):'
+                    f'{_bullets(missing)}{_job_problems(preheat_outcome(self.job.row))}\nCheck that the seed peers reach '
+                    'the origin (their dfdaemon log), and run the module again to retry.', missing=missing)
+            # The first round starts after the first read of the job row: one created with the job would answer at the
+            # same 30 s refresh as the row itself.
+            answer_by = now + _jobs.REFRESH_OFFSETS[0] + _jobs.REFRESH_SLACK
+            if answer_by <= deadline and (
+                    (round_ is None and self.job.last_read > self.job.created_at) or (round_ is not None and round_.final)):
+                round_ = self.new_round([task for task in self.tasks if task['task_id'] in
+                                         set(item['task_id'] for item in missing)])
+            if now >= deadline:
+                local_text = self.local.bullets() if watch_local else ''
+                raise PreheatError(
+                    f"preheat job {self.job.id} (state {self.job.state}) did not bring every expected task to "
+                    f"{self.requirement.describe()} within wait_timeout={wait_timeout} s; still missing:"
+                    f'{_bullets(missing)}{local_text}{_job_problems(preheat_outcome(self.job.row))}\nThe job goes on in '
+                    f'the manager; p2p.dragonfly.job_info shows it later (id {self.job.id}).', missing=missing)
+            moments = [moment for moment in (self.job.next_due(), round_ and round_.next_due()) if moment is not None]
+            pause = min([self.poll_interval] + [max(moment - now, 0.5) for moment in moments])
+            if watch_local:
+                pause = min(pause, LOCAL_POLL_INTERVAL)
+            _jobs.sleep(max(min(pause, deadline - now), 0))
