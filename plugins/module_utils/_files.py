@@ -2,8 +2,8 @@
 # Copyright (c) 2026, p2p.dragonfly contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Writing files that may hold secrets, and the marker of directories this collection created: shared by host_secrets
-and project_files (private to this collection)."""
+"""Writing files that may hold secrets, and the marker of directories this collection created: shared by host_secrets,
+project_files and runtime_wiring (private to this collection)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -12,9 +12,11 @@ import os
 import tempfile
 
 
-def write_atomically(module, path, data):
+def write_atomically(module, path, data, validate=None):
     """Replace ``path`` with ``data`` atomically; a new file never has a mode wider than 0600 before its mode is set.
 
+    ``validate``, if given, is called with the path of the written temporary file (beside ``path``, so that relative
+    paths in it resolve as in the real file) and returns ``None`` to go on or a reason to leave ``path`` as it is.
     Returns ``None`` on success, else a reason that names no content (OSError and atomic_move's own errors name
     paths only), for the caller's message.
     """
@@ -23,6 +25,9 @@ def write_atomically(module, path, data):
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f'.{os.path.basename(path)[:40]}.', suffix='.tmp')
         with os.fdopen(fd, 'wb') as stream:
             stream.write(data)
+        reason = validate(tmp) if validate else None
+        if reason is not None:
+            return reason
         # atomic_move gives a new file the mode 0666 minus the umask: 0600 with this one.
         umask = os.umask(0o077)
         try:
