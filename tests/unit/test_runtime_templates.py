@@ -2,32 +2,25 @@
 # Copyright (c) 2026, p2p.dragonfly contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The container runtime templates of the common role render what containerd and dockerd expect.
+"""What the container runtime wiring writes (module_utils/_runtime_content.py, once the common role's templates
+containerd-hosts.toml.j2, docker-daemon.json.j2 and containers-registries.conf.j2) is what containerd and dockerd expect.
 
-containerd-hosts.toml.j2 must write what upstream's dfinit writes (dragonfly-client-init
-src/container_runtime/containerd.rs, identical in client v1.4.0 to v1.5.1; its unit test
-test_containerd_config_with_v2_config_path holds the expected text), parse as TOML, and carry the header
-X-Dragonfly-Registry with exactly the `server` URL. docker-daemon.json.j2 must keep every other key and mirror.
-Both are rendered with Jinja2 and ansible-core's own filters, the way the template module renders them
-(trim_blocks, plus the #jinja2 header's lstrip_blocks).
+The hosts.toml must be what upstream's dfinit writes (dragonfly-client-init src/container_runtime/containerd.rs,
+identical in client v1.4.0 to v1.5.1; its unit test test_containerd_config_with_v2_config_path holds the expected
+text), parse as TOML, and carry the header X-Dragonfly-Registry with exactly the `server` URL. daemon.json must keep
+every other key and mirror.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import os
-import re
 
 import pytest
 import tomllib
-from jinja2 import Environment, StrictUndefined
 
-from ansible.plugins.filter.core import FilterModule
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _runtime_content
 
-
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-TEMPLATES = os.path.join(REPO_ROOT, 'roles', 'common', 'templates')
 
 MIRROR = 'http://127.0.0.1:65001'
 RUNTIME = {'mirror_url': MIRROR, 'owner': 'p2p.dragonfly.peer, instance peer'}
@@ -45,19 +38,14 @@ X-Dragonfly-Registry = "https://registry.example.com"
 
 
 def render(name, **variables):
-    with open(os.path.join(TEMPLATES, name)) as f:
-        source = f.read()
-    options = {}
-    header = re.match(r'#jinja2:(.*)\n', source)
-    if header:
-        source = source[header.end():]
-        for item in header.group(1).split(','):
-            key, value = item.split(':')
-            options[key.strip()] = value.strip() == 'True'
-    env = Environment(trim_blocks=True, keep_trailing_newline=True, undefined=StrictUndefined, **options)
-    # ansible-core's own `default` works with its own Undefined type only; Jinja's does the same job here.
-    env.filters.update({name: f for name, f in FilterModule().filters().items() if name != 'default'})
-    return env.from_string(source).render(**variables)
+    """The file the wiring writes, by the name of the template it once was."""
+    runtime = variables.get('_dragonfly_runtime', RUNTIME)
+    if name == 'containerd-hosts.toml.j2':
+        return _runtime_content.hosts_toml(variables['_dragonfly_registry'], runtime['mirror_url'], runtime['owner'])
+    if name == 'containers-registries.conf.j2':
+        return _runtime_content.containers_drop_in(runtime['containers'], runtime['mirror_url'], runtime['owner'])
+    return _runtime_content.daemon_json(variables['_dragonfly_docker_current'], runtime['mirror_url'],
+                                        add=variables['_dragonfly_docker_mode'] == 'add')
 
 
 def registry(host='registry.example.com', server='https://registry.example.com', **extra):
