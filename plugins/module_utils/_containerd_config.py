@@ -2,16 +2,12 @@
 # Copyright (c) 2026, p2p.dragonfly contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""containerd's config.toml: what containerd reads from it (asked of containerd itself), where the hosts.toml files
-go, and the one change the runtime wiring makes there, registry config_path, with its undo.
+"""containerd and its config.toml: what containerd makes of the file (asked of containerd itself), where the hosts.toml
+files go, and the one change the runtime wiring makes there, the CRI registry's config_path, with its undo.
 
-Private to this collection; used by module_utils/_runtime_wiring.py.
-
-Why textual edits: the standard library's tomllib reads TOML but cannot write it, and rewriting the file from parsed
-data would drop the admin's comments, blank lines and order. So the file is parsed, the edit is placed with what the
-parse says (the registry table's header line, its config_path line), made on that line or as a marked block at the
-end, and the result is parsed again: it must hold exactly the original data plus (or minus) config_path, else the
-edit is refused. containerd then validates the candidate file before it replaces the real one.
+The edit is textual because tomllib cannot write and rewriting parsed data would drop the admin's comments and
+order: it is placed with what the parse says and the result is parsed again, which must give the original settings
+plus (or minus) config_path. Tables, versions and the marked block: docs/dev/module-utils.md#runtime-wiring.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -4,10 +4,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What the container runtime wiring writes: containerd's hosts.toml per registry, the registries.conf drop-in of
 CRI-O and Podman, and Docker Engine's daemon.json with the proxy as first registry mirror (or without it again).
+Pure functions of their input; what upstream's dfinit writes and where they differ: docs/dev/module-utils.md#runtime-wiring.
 
-Pure functions of their input (private to this collection; used by module_utils/_runtime_wiring.py). Every string
-goes into TOML through json.dumps: a JSON string is a valid TOML basic string (same quotes, same escapes; json.dumps
-never writes the one JSON escape TOML lacks, ``\\/``), and ASCII-only, so the files do not depend on the locale.
+Every string goes into TOML through json.dumps: a JSON string is a valid TOML basic string (same quotes, same
+escapes; json.dumps never writes the one JSON escape TOML lacks, ``\\/``), and ASCII-only.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -43,16 +43,9 @@ def proxy_url(port, bind_address):
 
 
 def hosts_toml(registry, mirror_url, managed_by):
-    """containerd's hosts.toml for one registry host namespace, as dfinit writes it.
-
-    dragonfly-client-init src/container_runtime/containerd.rs add_registries (client v1.4.0 to v1.5.1): the upstream
-    as `server`, the local proxy as the only mirror host, and the header X-Dragonfly-Registry with the upstream, so
-    that dfdaemon downloads from exactly that scheme://host[:port] and the pull's task IDs match a preheat of the
-    same URLs. One deviation: skip_verify goes to the top level, where containerd applies it to `server` (its direct
-    fallback when the proxy does not answer); on the plain-HTTP proxy entry, where dfinit puts it, it does nothing.
-
-    registry: {host, server, capabilities, skip_verify, headers}, normalised (see _runtime_wiring).
-    """
+    """containerd's hosts.toml for one registry host namespace, as dfinit writes it but for skip_verify, which goes
+    to the top level (the direct fallback). registry: {host, server, capabilities, skip_verify, headers}, with the
+    defaults filled in (_runtime_settings.containerd_registry)."""
     mirror = toml_string(mirror_url)
     lines = [
         '# Managed by Ansible (%s): pulls from %s go through the local Dragonfly proxy.\n' % (managed_by, registry['host']),
@@ -77,15 +70,8 @@ def hosts_toml(registry, mirror_url, managed_by):
 
 
 def containers_drop_in(registries, mirror_url, managed_by):
-    """A containers-registries.conf(5) drop-in for CRI-O and Podman (containers/image) with the proxy as mirror.
-
-    What dfinit writes per registry (dragonfly-client-init src/container_runtime/crio.rs, client v1.4.0): prefix and
-    location the registry, the local proxy as an insecure (plain-HTTP) mirror. Deviations: a drop-in instead of the
-    whole registries.conf (unqualified-search-registries and the admin's other registries stay as they are), and
-    `insecure` on the registry itself only when asked for (the direct fallback when the proxy does not answer).
-
-    registries: [{host, insecure}].
-    """
+    """A containers-registries.conf(5) drop-in for CRI-O and Podman with the proxy as the plain-HTTP mirror of each
+    registry, as dfinit writes registries.conf for CRI-O, as a drop-in. registries: [{host, insecure}]."""
     mirror_location = toml_string(re.sub(r'^[a-z]+://', '', mirror_url))
     lines = [
         '# Managed by Ansible (%s): pulls from these registries go through the local Dragonfly proxy.\n' % managed_by,
@@ -108,10 +94,8 @@ def is_proxy_mirror(mirror, mirror_url):
 def daemon_json(current, mirror_url, add):
     """Docker Engine's daemon.json with the proxy first among the registry mirrors (add), or without it (not add).
 
-    current: the parsed daemon.json ({} when missing or empty). Every other key and mirror is kept in its order.
-    Without the proxy, "registry-mirrors" stays (possibly empty) so that a reload (SIGHUP) applies the change:
-    dockerd reloads registry-mirrors only when the key is present (moby daemon/reload.go reloadRegistryMirrors).
-    Docker uses registry-mirrors for Docker Hub images only.
+    current: the parsed daemon.json ({} when missing or empty); every other key and mirror is kept in its order.
+    Without the proxy "registry-mirrors" stays, maybe empty: dockerd's reload applies the key only while it is there.
     """
     others = [mirror for mirror in current.get('registry-mirrors') or [] if not is_proxy_mirror(mirror, mirror_url)]
     wanted = dict(current)

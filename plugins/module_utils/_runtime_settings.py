@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The container runtime wiring's settings: the module's options with their defaults filled in, and the refusals
 about them, made before anything is read from the host or changed. Messages name an option as the role's variable
-when the role gave its prefix (variable_prefix), with the words the roles' Jinja checks used.
+when the role gave its prefix (variable_prefix), with the words the roles' Jinja checks used. Why each refusal:
+docs/dev/module-utils.md#runtime-wiring.
 
 Private to this collection; used by module_utils/_runtime_wiring.py.
 """
@@ -101,9 +102,8 @@ def check_containerd_registries(settings):
 
 
 def check_proxy_rules(settings):
-    """dfdaemon builds a containerd mirror request's URL from X-Dragonfly-Registry plus the path and the query
-    containerd adds (?ns=<registry host>). Only a rule's filteredQueryParams (default: the client's list, which has
-    ns) keeps ns out of the task ID; without it every pull misses what a preheat cached."""
+    """containerd adds ?ns=<registry host> to every mirror request: a rule's filteredQueryParams without ns puts it in
+    the task IDs, and every pull misses what a preheat cached."""
     rules = [rule for rule in settings.proxy_rules
              if 'filteredQueryParams' in rule and 'ns' not in (rule['filteredQueryParams'] or [])]
     if rules:
@@ -115,9 +115,8 @@ def check_proxy_rules(settings):
 
 
 def check_containers_registries(settings):
-    """CRI-O and Podman send no X-Dragonfly-Registry and no ns: the proxy forwards whatever they ask its mirror to
-    registry_mirror (dragonfly-client src/proxy/mod.rs make_registry_mirror_request). A registry other than that one
-    would be fetched from the wrong place, so only that registry can go through the proxy."""
+    """CRI-O and Podman send the proxy no registry name: it fetches whatever they ask from registry_mirror, so only
+    that registry can go through it."""
     hosts = [registry['host'] for registry in settings.containers]
     bad_hosts = [host or '(empty)' for host in hosts if not REGISTRY_HOST.match(host)]
     mirror_host = re.sub(r'/.*$', '', re.sub(r'^[A-Za-z]+://', '', settings.registry_mirror)).lower()

@@ -7,7 +7,8 @@ files and directories it manages, and the bookkeeping that makes it undoable: ea
 and listed in state.json, restored byte for byte once no longer wanted, and which daemons must then restart or reload.
 
 Private to this collection; used by the module runtime_wiring. The options and their checks: _runtime_settings.py;
-what the files hold: _runtime_content.py; containerd and its config.toml: _containerd_config.py.
+what the files hold: _runtime_content.py; containerd and its config.toml: _containerd_config.py. Which daemon reads
+what when: docs/dev/module-utils.md#runtime-wiring.
 
 config.toml and daemon.json can hold registry credentials: nothing of their content leaves this code. Messages,
 results and diffs name paths and settings, and show only the lines the wiring itself writes there.
@@ -120,8 +121,7 @@ class Docker(object):
 
 def needs_restart(data):
     """Whether dockerd must restart rather than reload for this daemon.json: a reload applies registry-mirrors only
-    while the key is in the file (moby daemon/reload.go reloadRegistryMirrors), so a file without it (an empty one
-    included) would leave the proxy in place until a restart."""
+    while the key is in the file, so without it (an empty file included) the proxy would stay until a restart."""
     parsed = parse_daemon_json(data)
     return parsed is None or 'registry-mirrors' not in parsed
 
