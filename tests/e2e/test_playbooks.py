@@ -310,6 +310,33 @@ def test_published_ports_bind_to_the_advertise_address_only(stack):
             assert response.status == 200
 
 
+METRICS_PORTS = {"manager": 28000, "scheduler": 28001, "seed_peer": 24012, "peer": 24002}  # of the inventory
+METRIC_OF = {"manager": "dragonfly_manager_version", "scheduler": "dragonfly_scheduler_version",
+             "seed_peer": "dragonfly_client_version", "peer": "dragonfly_client_version"}
+
+
+def test_prometheus_targets_list_every_component_and_each_answers_with_its_metrics(stack, tmp_path):
+    sd_dir = tmp_path / "file_sd"
+    rc, out = playbook("playbooks/prometheus_targets.yml", {"dragonfly_prometheus_sd_dir": str(sd_dir)})
+    assert rc == 0, out[-3000:]
+    found = {}
+    for component in METRICS_PORTS:
+        [group] = json.loads((sd_dir / ("dragonfly-%s.json" % component.replace("_", "-"))).read_text())
+        assert group["labels"]["component"] == component and group["labels"]["scheduler_cluster_id"] == "1", group
+        found[component] = group["targets"]
+    assert found == {component: ["%s:%d" % (GATEWAY, port)] for component, port in METRICS_PORTS.items()}, found
+    for component, [target] in found.items():
+        with urllib.request.urlopen("http://%s/metrics" % target, timeout=30) as response:
+            text = response.read().decode()
+        # Each port is the component the file says: its own version gauge, not another component's.
+        assert METRIC_OF[component] in text, (component, text[:500])
+        others = {name for other, name in METRIC_OF.items() if name != METRIC_OF[component]}
+        assert not any(name in text for name in others), component
+    # Written again, nothing changes.
+    rc, out = playbook("playbooks/prometheus_targets.yml", {"dragonfly_prometheus_sd_dir": str(sd_dir)})
+    assert rc == 0 and "changed=0" in out, out[-3000:]
+
+
 def test_a_stranger_on_the_network_gets_nothing(stack, stranger):
     """From another address (a network namespace): no sign-up however the path is spelled, nothing under /api/v1
     or /oapi/v1 without a session or token, no plain HTTP, no Redis or MariaDB. The contrast: the same stranger
