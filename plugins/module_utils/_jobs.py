@@ -22,6 +22,7 @@ FINAL_STATES = (STATE_SUCCESS, STATE_FAILURE)
 
 JOB_TYPE_PREHEAT = 'preheat'
 JOB_TYPE_GET_TASK = 'get_task'
+JOB_TYPE_DELETE_TASK = 'delete_task'
 
 
 def _refresh_offsets(delay=30, max_delay=300, attempts=16):
@@ -98,11 +99,35 @@ def preheat_outcome(row):
     return dict(success_tasks=success, failure_tasks=failure, errors=errors)
 
 
+def delete_outcome(row):
+    """``{deleted, failed, errors}`` of a delete_task job row (flattened over schedulers): the peers each scheduler
+    deleted the task from, and those it could not reach or that refused."""
+    deleted, failed, errors = [], [], []
+    for job_state in _job_states(row):
+        if job_state.get('error'):
+            errors.append(to_text(job_state['error']))
+        for result in job_state.get('results') or []:
+            if not isinstance(result, dict):
+                continue
+            cluster_id = result.get('scheduler_cluster_id')
+            for item in result.get('success_tasks') or []:
+                if isinstance(item, dict):
+                    deleted.append(dict(hostname=item.get('hostname'), ip=item.get('ip'), host_type=item.get('host_type'),
+                                        scheduler_cluster_id=cluster_id))
+            for item in result.get('failure_tasks') or []:
+                if isinstance(item, dict):
+                    failed.append(dict(hostname=item.get('hostname'), ip=item.get('ip'), host_type=item.get('host_type'),
+                                       description=item.get('description'), scheduler_cluster_id=cluster_id))
+    return dict(deleted=deleted, failed=failed, errors=errors)
+
+
 def job_summary(row):
     """What a module returns about a job row: no args (they may hold registry credentials)."""
     summary = dict(id=row.get('id'), type=row.get('type'), state=row.get('state'), task_id=row.get('task_id'))
     if row.get('type') == JOB_TYPE_PREHEAT:
         summary.update(preheat_outcome(row))
+    elif row.get('type') == JOB_TYPE_DELETE_TASK:
+        summary.update(delete_outcome(row))
     return summary
 
 
@@ -172,8 +197,9 @@ def check_jobs_access(client):
     client.request('GET', path, auth=auth, query={'type': JOB_TYPE_PREHEAT, 'page': 1, 'per_page': 1})
 
 
-def create_get_task_job(client, task_id_value, cluster_ids, module_name):
-    body = dict(type=JOB_TYPE_GET_TASK, bio=BIO % module_name, args=dict(task_id=task_id_value))
+def create_task_job(client, job_type, task_id_value, cluster_ids, module_name):
+    """A job about one task by its ID: ``get_task`` (who holds it) or ``delete_task`` (evict it from them)."""
+    body = dict(type=job_type, bio=BIO % module_name, args=dict(task_id=task_id_value))
     if cluster_ids:
         body['scheduler_cluster_ids'] = list(cluster_ids)
     return client.create_job(body)
@@ -186,7 +212,7 @@ class GetTaskRound(object):
         self.jobs = []
         self.created_at = monotonic()
         for task in tasks:
-            row = create_get_task_job(client, task['task_id'], cluster_ids, module_name)
+            row = create_task_job(client, JOB_TYPE_GET_TASK, task['task_id'], cluster_ids, module_name)
             self.jobs.append(TrackedJob(row, monotonic(), task=task))
 
     @property

@@ -44,10 +44,10 @@ CONCURRENT_PEER_COUNT_RANGE = (1, 1000)
 PreheatInput = namedtuple('PreheatInput', 'kind target platform checksums')
 
 
-def preheat_argspec_ex():
-    """The preheat module's options and the rules Ansible checks, as ``_api.manager_argspec_ex`` gives them."""
-    argspec_ex = manager_argspec_ex()
-    argspec_ex['argspec'].update(
+def content_argspec():
+    """The options that name the content of a preheat (or of an eviction): an image, its manifest URL or file URLs, how
+    to read the registry, and what else goes into the task IDs."""
+    return dict(
         type=dict(type='str', choices=['image', 'file']),
         image=dict(type='str'),
         url=dict(type='str'),
@@ -59,16 +59,24 @@ def preheat_argspec_ex():
         registry_password=dict(type='str', no_log=True),
         registry_ca_path=dict(type='path'),
         headers=dict(type='dict', no_log=True),
-        scope=dict(type='str', default=SCOPE_SINGLE_SEED_PEER, choices=list(SCOPES)),
-        ips=dict(type='list', elements='str'),
-        count=dict(type='int'),
-        percentage=dict(type='int'),
         scheduler_cluster_ids=dict(type='list', elements='int', default=[1]),
         tag=dict(type='str', default=''),
         application=dict(type='str', default=''),
         filtered_query_params=dict(type='list', elements='str', default=[]),
         piece_length=dict(type='int'),
         client_version=dict(type='str'),
+    )
+
+
+def preheat_argspec_ex():
+    """The preheat module's options and the rules Ansible checks, as ``_api.manager_argspec_ex`` gives them."""
+    argspec_ex = manager_argspec_ex()
+    argspec_ex['argspec'].update(content_argspec())
+    argspec_ex['argspec'].update(
+        scope=dict(type='str', default=SCOPE_SINGLE_SEED_PEER, choices=list(SCOPES)),
+        ips=dict(type='list', elements='str'),
+        count=dict(type='int'),
+        percentage=dict(type='int'),
         concurrent_task_count=dict(type='int'),
         concurrent_peer_count=dict(type='int'),
         preheat_timeout=dict(type='int'),
@@ -86,8 +94,9 @@ def preheat_argspec_ex():
     return argspec_ex
 
 
-def check_options(module):
-    """Every check of the preheat module's options the argument spec does not make; returns a ``PreheatInput``."""
+def check_content(module):
+    """The checks of the content options (``content_argspec``); returns ``(kind, manifest URL, platform)``, the last two
+    ``None`` for files."""
     params = module.params
     kind = params['type'] or ('file' if params['urls'] else 'image')
     if kind == 'image':
@@ -96,11 +105,18 @@ def check_options(module):
         _check_files(params)
         target, platform = None, None
     check_client_version(params['client_version'])
-    check_selection(params['scope'], params['ips'], params['count'], params['percentage'])
     check_piece_length(params['piece_length'])
+    check_cluster_ids(params['scheduler_cluster_ids'])
+    return kind, target, platform
+
+
+def check_options(module):
+    """Every check of the preheat module's options the argument spec does not make; returns a ``PreheatInput``."""
+    params = module.params
+    kind, target, platform = check_content(module)
+    check_selection(params['scope'], params['ips'], params['count'], params['percentage'])
     check_range('concurrent_task_count', params['concurrent_task_count'], CONCURRENT_TASK_COUNT_RANGE)
     check_range('concurrent_peer_count', params['concurrent_peer_count'], CONCURRENT_PEER_COUNT_RANGE)
-    check_cluster_ids(params['scheduler_cluster_ids'])
     check_seconds(params, ('wait_timeout', 'poll_interval', 'preheat_timeout'))
     return PreheatInput(kind, target, platform, _check_local(module, kind))
 

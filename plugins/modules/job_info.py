@@ -139,6 +139,18 @@ jobs:
           type: list
           elements: dict
           returned: for get_task jobs
+        deleted:
+          description: For C(delete_task) jobs, the peers the task was deleted from (C(hostname), C(ip), C(host_type)).
+          type: list
+          elements: dict
+          returned: for delete_task jobs
+          version_added: 0.2.0
+        failed:
+          description: For C(delete_task) jobs, the peers the scheduler could not delete it from, with C(description).
+          type: list
+          elements: dict
+          returned: for delete_task jobs
+          version_added: 0.2.0
   sample:
     - id: 12
       type: preheat
@@ -176,8 +188,10 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
     manager_argspec_ex,
 )
 from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
+    JOB_TYPE_DELETE_TASK,
     JOB_TYPE_GET_TASK,
     JOB_TYPE_PREHEAT,
+    delete_outcome,
     get_task_peers,
     preheat_outcome,
     redact_job_args,
@@ -195,6 +209,9 @@ def summarize(row):
         summary.update(success_tasks=outcome['success_tasks'], failure_tasks=outcome['failure_tasks'], per_host=per_host)
     elif row.get('type') == JOB_TYPE_GET_TASK:
         summary['peers'] = [dict(peer, scheduler_cluster_id=cluster_id) for cluster_id, peer in get_task_peers(row)]
+    elif row.get('type') == JOB_TYPE_DELETE_TASK:
+        outcome = delete_outcome(row)
+        summary.update(deleted=outcome['deleted'], failed=outcome['failed'])
     return summary
 
 

@@ -154,13 +154,17 @@ def inventories():
 
 
 def e2e_playbook(name, *extra):
-    """ansible-playbook on the shared stack's inventories; extra: "k=v" strings or dicts. Returns (rc, output)."""
+    """ansible-playbook on the shared stack's inventories; extra: "k=v" strings or dicts, or options such as "--check".
+    Returns (rc, output)."""
     command = ["ansible-playbook"]
     for inventory in inventories():
         command += ["-i", str(inventory)]
     command.append(os.path.join(REPO, name))
     for item in extra:
-        command += ["-e", item if isinstance(item, str) else json.dumps(item)]
+        if isinstance(item, str) and item.startswith("--"):
+            command.append(item)
+        else:
+            command += ["-e", item if isinstance(item, str) else json.dumps(item)]
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False,
                             env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
     return result.returncode, result.stdout + result.stderr

@@ -177,6 +177,46 @@ def test_verify_fails_and_names_what_is_missing(stack, tmp_path):
     assert [row["ok"] for row in report["seed_peers"][0]["content"]] == [False], report
 
 
+EVICT_VARS = {"dragonfly_evict_images": "%s/p2p-test/evict:1.0" % REGISTRY, "dragonfly_evict_files": FILES + "/evict.bin",
+              "dragonfly_evict_insecure_registry": "true"}
+EVICT_PREHEAT_VARS = {"dragonfly_preheat_images": EVICT_VARS["dragonfly_evict_images"],
+                      "dragonfly_preheat_files": EVICT_VARS["dragonfly_evict_files"],
+                      "dragonfly_preheat_insecure_registry": "true"}
+
+
+def test_evict_removes_the_content_everywhere_and_a_new_preheat_downloads_it_again(stack):
+    """preheat, then evict.yml: check mode names the holders and keeps everything; the run empties the seed peer's
+    cache of the content, the blobs the scheduler knows about through delete_task and the small ones it does not
+    through dfctl; a second run does nothing. The contrast: verify then fails, and a new preheat lands the content
+    again (had only the files gone, the client's metadata would still say finished and the preheat would end SUCCESS
+    with nothing on disk)."""
+    digests = {blob["digest"].split(":", 1)[1]
+               for blob in stack["images"]["p2p-test/evict:1.0"]["platforms"]["linux/amd64"]["blobs"]}
+    digests.add(stack["files"]["evict.bin"]["sha256"])
+    rc, out = playbook("playbooks/preheat.yml", EVICT_PREHEAT_VARS)
+    assert rc == 0, out[-3000:]
+    assert digests <= set(cached_files().values())
+
+    rc, out = playbook("playbooks/evict.yml", EVICT_VARS, "--check")
+    assert rc == 0 and "changed=1" in out, out[-3000:]
+    assert re.search(r"held by [^;]*\(%s\)" % re.escape(GATEWAY), out), out[-3000:]
+    assert digests <= set(cached_files().values()), "check mode evicted something"
+
+    rc, out = playbook("playbooks/evict.yml", EVICT_VARS)
+    assert rc == 0, out[-4000:]
+    assert not digests & set(cached_files().values()), "evict.yml left content of the image or file behind"
+    # The image's config (4 MiB or less) went through dfctl: the scheduler never knew the seed peer held it.
+    assert re.search(r"\d+ file\(s\) on disk before, [1-9]\d* removed with dfctl, none left", out), out[-3000:]
+    rc, out = playbook("playbooks/evict.yml", EVICT_VARS)
+    assert rc == 0 and "changed=0" in out, out[-3000:]
+
+    rc, out = playbook("playbooks/verify.yml", EVICT_PREHEAT_VARS)
+    assert rc != 0 and "MISS localhost-seed-peer" in out
+    rc, out = playbook("playbooks/preheat.yml", EVICT_PREHEAT_VARS)
+    assert rc == 0, out[-3000:]
+    assert digests <= set(cached_files().values()), "a preheat after the eviction did not download the content again"
+
+
 def test_bad_survey_input_is_refused_before_anything_runs(stack):
     bad = {"dragonfly_preheat_images": "", "dragonfly_preheat_files": "", "dragonfly_preheat_force": "maybe"}
     rc, out = playbook("playbooks/preheat.yml", bad)
@@ -268,6 +308,33 @@ def test_published_ports_bind_to_the_advertise_address_only(stack):
     for address in (GATEWAY, "127.0.0.1"):
         with manager_urlopen("https://%s:%d/healthy" % (address, MANAGER_PORT)) as response:
             assert response.status == 200
+
+
+METRICS_PORTS = {"manager": 28000, "scheduler": 28001, "seed_peer": 24012, "peer": 24002}  # of the inventory
+METRIC_OF = {"manager": "dragonfly_manager_version", "scheduler": "dragonfly_scheduler_version",
+             "seed_peer": "dragonfly_client_version", "peer": "dragonfly_client_version"}
+
+
+def test_prometheus_targets_list_every_component_and_each_answers_with_its_metrics(stack, tmp_path):
+    sd_dir = tmp_path / "file_sd"
+    rc, out = playbook("playbooks/prometheus_targets.yml", {"dragonfly_prometheus_sd_dir": str(sd_dir)})
+    assert rc == 0, out[-3000:]
+    found = {}
+    for component in METRICS_PORTS:
+        [group] = json.loads((sd_dir / ("dragonfly-%s.json" % component.replace("_", "-"))).read_text())
+        assert group["labels"]["component"] == component and group["labels"]["scheduler_cluster_id"] == "1", group
+        found[component] = group["targets"]
+    assert found == {component: ["%s:%d" % (GATEWAY, port)] for component, port in METRICS_PORTS.items()}, found
+    for component, [target] in found.items():
+        with urllib.request.urlopen("http://%s/metrics" % target, timeout=30) as response:
+            text = response.read().decode()
+        # Each port is the component the file says: its own version gauge, not another component's.
+        assert METRIC_OF[component] in text, (component, text[:500])
+        others = {name for other, name in METRIC_OF.items() if name != METRIC_OF[component]}
+        assert not any(name in text for name in others), component
+    # Written again, nothing changes.
+    rc, out = playbook("playbooks/prometheus_targets.yml", {"dragonfly_prometheus_sd_dir": str(sd_dir)})
+    assert rc == 0 and "changed=0" in out, out[-3000:]
 
 
 def test_a_stranger_on_the_network_gets_nothing(stack, stranger):

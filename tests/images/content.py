@@ -40,6 +40,9 @@ IMAGES = {
     "p2p-test/small:1.0": {"linux/amd64": [2 * MIB]},
     # Used only by tests/e2e/test_playbooks.py, so that the modules sharing one stack keep out of each other's way.
     "p2p-test/lifecycle:1.0": {"linux/amd64": [1 * MIB]},
+    # Used only by the eviction test (tests/e2e/test_playbooks.py): a layer the scheduler knows about (over 4 MiB)
+    # beside a config it does not (clients 1.4.2 and later fetch 4 MiB or less without it).
+    "p2p-test/evict:1.0": {"linux/amd64": [6 * MIB]},
     # Preheated by no test: what a verification must report missing.
     "p2p-test/never-preheated:1.0": {"linux/amd64": [1 * MIB]},
     "p2p-test/large:1.0": {"linux/amd64": [8 * MIB, 256 * MIB]},
@@ -47,6 +50,7 @@ IMAGES = {
 FILES = {
     "hello.txt": b"Hello from the p2p.dragonfly test file server.\n",
     "medium.bin": 16 * MIB,
+    "evict.bin": 5 * MIB,
     "large.bin": 384 * MIB,
 }
 

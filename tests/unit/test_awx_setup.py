@@ -79,8 +79,8 @@ def test_setup_creates_everything_then_changes_nothing(awx, tmp_path):
     assert cred['credential_type'] == ctype['id'] and cred['inputs']['token'] == TOKEN
     assert cred['inputs']['ca_certificate'] == EXTRA_VARS['dragonfly_awx_manager_ca_certificate']
     templates = {t['name']: t for t in awx.objects['job_templates']}
-    assert sorted(templates) == ['Dragonfly backup', 'Dragonfly deploy', 'Dragonfly preheat', 'Dragonfly restore',
-                                 'Dragonfly rotate secrets', 'Dragonfly verify']
+    assert sorted(templates) == ['Dragonfly backup', 'Dragonfly deploy', 'Dragonfly evict', 'Dragonfly preheat',
+                                 'Dragonfly restore', 'Dragonfly rotate secrets', 'Dragonfly verify']
     for name, template in templates.items():
         survey = awx.surveys.get(('job_templates', template['id'], 'survey_spec'))
         if name in ('Dragonfly backup', 'Dragonfly rotate secrets'):
@@ -88,7 +88,7 @@ def test_setup_creates_everything_then_changes_nothing(awx, tmp_path):
         else:
             assert survey['spec'] and template.get('survey_enabled'), name
         linked = awx.associations.get(('job_templates', template['id'], 'credentials'), [])
-        assert (cred['id'] in linked) == (name in ('Dragonfly preheat', 'Dragonfly verify')), (name, linked)
+        assert (cred['id'] in linked) == (name in ('Dragonfly preheat', 'Dragonfly verify', 'Dragonfly evict')), (name, linked)
 
     before = len(awx.requests)
     changed, out = run_setup(awx, SETUP, tmp_path)

@@ -134,4 +134,4 @@ def test_job_templates_have_survey_and_project_playbook():
         assert os.path.isfile(os.path.join(REPO_ROOT, 'playbooks', playbook + '.yml')), imported[0]
         # Only the templates whose modules talk to the manager's API get its credential; the others run on the
         # manager host with the secrets it keeps.
-        assert template['manager_credential'] == (template['playbook'] in ('preheat.yml', 'verify.yml')), template
+        assert template['manager_credential'] == (template['playbook'] in ('preheat.yml', 'verify.yml', 'evict.yml')), template

@@ -1,0 +1,193 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, p2p.dragonfly contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The evict module against a scripted manager: check mode, delete_task jobs, the local cache directory with a fake
+docker CLI, and the refusals."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+
+import pytest
+
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
+from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_content_path, task_id
+from ansible_collections.p2p.dragonfly.plugins.modules import evict
+
+from ansible_collections.p2p.dragonfly.tests.unit.plugins.modules.conftest import MANAGER_URL
+
+
+TOKEN = 'dG9rZW4tZm9yLWV2aWN0LXRlc3Rz'
+URLS = ['http://files.test/models/a.bin', 'http://files.test/models/b.bin']
+IDS = [task_id(url) for url in URLS]
+SEED = dict(id='10.0.0.5-seed-1', hostname='seed-1', ip='10.0.0.5', host_type='super', IsFinished=True)
+PEER = dict(id='10.0.0.9-peer-1', hostname='peer-1', ip='10.0.0.9', host_type='normal', IsFinished=True)
+
+
+class Clock(object):
+    def __init__(self):
+        self.now = 1000.0
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = Clock()
+    monkeypatch.setattr(_jobs, 'monotonic', fake.time)
+    monkeypatch.setattr(_jobs, 'sleep', fake.sleep)
+    return fake
+
+
+def get_task_row(job_id, state, peers=None):
+    results = None if peers is None else [dict(scheduler_cluster_id=1, peers=peers)]
+    return dict(id=job_id, type='get_task', state=state, result=dict(job_states=[dict(state=state, results=results)]))
+
+
+def delete_row(job_id, state, deleted=(), failed=()):
+    results = [dict(scheduler_cluster_id=1, success_tasks=list(deleted), failure_tasks=list(failed))]
+    return dict(id=job_id, type='delete_task', state=state,
+                result=dict(job_states=[dict(state=state, error='', results=results if state != 'PENDING' else None)]))
+
+
+def holders(manager, *peers_per_task):
+    """The get_task round: one job per task, answered at the 30 s refresh."""
+    for index, peers in enumerate(peers_per_task):
+        manager.expect('POST', '/oapi/v1/jobs', body=get_task_row(10 + index, 'PENDING'))
+    for index, peers in enumerate(peers_per_task):
+        manager.expect('GET', '/oapi/v1/jobs/%d' % (10 + index), body=get_task_row(10 + index, 'SUCCESS', peers))
+
+
+def args(**extra):
+    return dict(dict(manager_url=MANAGER_URL, token=TOKEN, urls=URLS), **extra)
+
+
+def test_check_mode_reports_the_holders_and_deletes_nothing(manager, clock, run_module):
+    holders(manager, [SEED, PEER], [])
+    result = run_module(evict.main, args(_ansible_check_mode=True))
+    assert not result.failed, result.output
+    out = result.output
+    assert out['changed'] is True and out['jobs'] == []
+    assert out['tasks'][0]['held_by'] == ['peer-1 (10.0.0.9)', 'seed-1 (10.0.0.5)'] and out['tasks'][1]['held_by'] == []
+    assert [call['body']['type'] for call in manager.calls if call['method'] == 'POST'] == ['get_task', 'get_task']
+    manager.assert_done()
+
+
+def test_evicts_each_held_task_with_a_delete_task_job(manager, clock, run_module):
+    holders(manager, [SEED, PEER], [])
+    manager.expect('POST', '/oapi/v1/jobs', body=delete_row(20, 'PENDING'))
+    manager.expect('GET', '/oapi/v1/jobs/20', body=delete_row(20, 'SUCCESS', deleted=[
+        dict(hostname='seed-1', ip='10.0.0.5', host_type='super'), dict(hostname='peer-1', ip='10.0.0.9', host_type='normal')]))
+    result = run_module(evict.main, args())
+    assert not result.failed, result.output
+    out = result.output
+    assert out['changed'] is True and out['jobs'] == [dict(id=20, state='SUCCESS', task_id=IDS[0])]
+    delete = [call['body'] for call in manager.calls if call['method'] == 'POST'][-1]
+    assert delete == dict(type='delete_task', bio='Created by Ansible (p2p.dragonfly.evict)', scheduler_cluster_ids=[1],
+                          args=dict(task_id=IDS[0]))
+    assert out['tasks'][0]['deleted_from'] == ['seed-1 (10.0.0.5)', 'peer-1 (10.0.0.9)']
+    manager.assert_done()
+
+
+def test_nothing_held_is_no_change_and_no_job(manager, clock, run_module):
+    holders(manager, [], [dict(PEER, IsFinished=False)])
+    result = run_module(evict.main, args())
+    assert not result.failed and result.output['changed'] is False and result.output['jobs'] == []
+    manager.assert_done()
+
+
+def test_a_peer_the_scheduler_could_not_reach_fails_naming_it(manager, clock, run_module):
+    holders(manager, [SEED], [])
+    manager.expect('POST', '/oapi/v1/jobs', body=delete_row(20, 'PENDING'))
+    manager.expect('GET', '/oapi/v1/jobs/20', body=delete_row(20, 'SUCCESS', failed=[
+        dict(hostname='seed-1', ip='10.0.0.5', host_type='super', description='connection refused')]))
+    result = run_module(evict.main, args())
+    assert result.failed
+    assert ('%s on seed-1 (10.0.0.5): connection refused' % IDS[0]) in result.output['msg']
+    assert result.output['changed'] is True  # a job was created
+    manager.assert_done()
+
+
+@pytest.fixture
+def cache_dir(tmp_path):
+    """A seed peer's cache directory holding the files of both tasks."""
+    root = tmp_path / 'cache'
+    for value in IDS:
+        path = task_content_path(str(root), value)
+        os.makedirs(os.path.dirname(path))
+        with open(path, 'wb') as handle:
+            handle.write(b'x')
+    return str(root)
+
+
+def fake_docker(monkeypatch, removes=True):
+    """``docker exec <container> dfctl task rm <id>``: removes the file (or fails) and records the call."""
+    calls = []
+
+    def run_command(module, command, **kwargs):
+        calls.append(command)
+        if not removes:
+            return 1, '', 'Removing Task Failed!'
+        os.remove(task_content_path(module.params['cache_dir'], command[-1]))
+        return 0, 'Task Removed!', ''
+
+    monkeypatch.setattr(evict.AnsibleModule, 'get_bin_path', lambda module, name, required=False: '/usr/bin/docker')
+    monkeypatch.setattr(evict.AnsibleModule, 'run_command', run_command)
+    return calls
+
+
+def test_local_only_removes_what_is_left_with_dfctl(monkeypatch, manager, clock, run_module, cache_dir):
+    calls = fake_docker(monkeypatch)
+    result = run_module(evict.main, dict(via=['local'], task_ids=IDS, cache_dir=cache_dir, container='seed-dfdaemon-1'))
+    assert not result.failed, result.output
+    out = result.output
+    assert out['changed'] is True and out['left_on_disk'] == []
+    assert [row['removed_locally'] for row in out['tasks']] == [True, True]
+    assert calls == [['/usr/bin/docker', 'exec', 'seed-dfdaemon-1', 'dfctl', 'task', 'rm', value] for value in IDS]
+    assert manager.calls == []  # no manager without via manager
+    # Again: nothing left, nothing to do.
+    result = run_module(evict.main, dict(via=['local'], task_ids=IDS, cache_dir=cache_dir, container='seed-dfdaemon-1'))
+    assert result.output['changed'] is False and len(calls) == 2
+
+
+def test_files_the_scheduler_does_not_know_fail_without_a_container(manager, clock, run_module, cache_dir):
+    holders(manager, [], [])
+    result = run_module(evict.main, args(cache_dir=cache_dir))
+    assert result.failed
+    assert 'still on disk in %s: %s, %s' % (cache_dir, IDS[0], IDS[1]) in result.output['msg']
+    assert 'set option container' in result.output['msg'] and result.output['left_on_disk'] == IDS
+
+
+def test_check_mode_local_reports_files_and_keeps_them(monkeypatch, manager, clock, run_module, cache_dir):
+    calls = fake_docker(monkeypatch)
+    result = run_module(evict.main, dict(via=['local'], task_ids=IDS, cache_dir=cache_dir, container='c',
+                                         _ansible_check_mode=True))
+    assert result.output['changed'] is True and [row['on_disk'] for row in result.output['tasks']] == [True, True]
+    assert calls == [] and all(os.path.exists(task_content_path(cache_dir, value)) for value in IDS)
+
+
+def test_dfctl_failure_names_the_command(monkeypatch, manager, clock, run_module, cache_dir):
+    fake_docker(monkeypatch, removes=False)
+    result = run_module(evict.main, dict(via=['local'], task_ids=IDS, cache_dir=cache_dir, container='c'))
+    assert result.failed and 'docker exec c dfctl task rm %s failed (rc 1): Removing Task Failed!' % IDS[0] in result.output['msg']
+
+
+@pytest.mark.parametrize('extra, message', [
+    (dict(via=['local']), "via local needs option cache_dir"),
+    (dict(container='c'), 'container only applies with via local'),
+    (dict(urls=None, task_ids=['abc']), 'task_ids must be 64 lower-case hex characters'),
+    (dict(task_ids=IDS), 'task_ids names the tasks itself: do not also set urls'),
+    (dict(manager_url=None), 'via manager needs option manager_url'),
+    (dict(wait_timeout=0), 'wait_timeout must be at least 1 second'),
+])
+def test_bad_input_is_refused_before_any_request(manager, clock, run_module, extra, message, monkeypatch):
+    monkeypatch.delenv('DRAGONFLY_MANAGER_URL', raising=False)
+    result = run_module(evict.main, args(**extra))
+    assert result.failed and message in result.output['msg'], result.output
+    assert manager.calls == []
