@@ -8,8 +8,9 @@ set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 venv_activate
 cd "$REPO_ROOT"
-INVENTORY=extensions/molecule/default/inventory.yml
-BASE=/opt/dragonfly-molecule
+# Stack `benchmark` of the lab definition (tests/lib/lab.yml): the molecule default scenario's.
+INVENTORY=$(lab_value stacks.benchmark.inventory)
+BASE=$(lab_value stacks.benchmark.base)
 export ANSIBLE_NOCOLOR=1
 
 playbook() { ansible-playbook -i "$INVENTORY" "$@" >/tmp/bench-playbook.log 2>&1 || { tail -30 /tmp/bench-playbook.log; exit 1; }; }
@@ -41,7 +42,7 @@ t1=$(now)
 plain=$(elapsed "$t0" "$t1")
 # The roles' converge ends only once a real preheat landed on the seed peer; plain compose is not
 # there yet when `up --wait` returns (the scheduler's seed ring is built a minute after it starts).
-ready_wait=$(python3 benchmarks/ready_to_preheat.py https://172.31.250.1:8080 "$plain_dir/seed-peer/cache" \
+ready_wait=$(python3 benchmarks/ready_to_preheat.py "$(lab_value stacks.benchmark.manager_url)" "$plain_dir/seed-peer/cache" \
     --ca "$plain_dir/manager/tls/ca.crt")
 plain_ready=$(python3 -c "print(f'{$plain + $ready_wait:.1f}')")
 for project in seed-peer scheduler manager; do

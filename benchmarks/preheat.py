@@ -10,13 +10,11 @@ Run with the repository's virtualenv (it has ansible-core):
     .venv/bin/python benchmarks/preheat.py --hash-only      # (b) only, on a generated 1 GiB file; no stack needed
     .venv/bin/python benchmarks/preheat.py --hash-only DIR  # (b) only, on the files under DIR
 
-(a) needs the all-in-one stack of the molecule default scenario (playbooks/site.yml) and the test fixtures of
-tests/e2e (registry and file server on the lab gateway, test content pushed), as tests/e2e/test_preheat.py sets
-them up. Defaults: --manager-url https://172.31.250.1:8080, --ca-file
-/opt/dragonfly-molecule/manager/tls/ca.crt, --token-file
-/opt/dragonfly-molecule/manager/secrets/token, --cache-dir /opt/dragonfly-molecule/seed-peer/cache, --registry
-172.31.250.1:15000, --files-url http://172.31.250.1:18081. The ground truth (digests, sizes) comes from
-the content.json that `tests/images/content.py generate /var/cache/p2p-dragonfly/content` writes and prints.
+(a) needs the all-in-one stack of the molecule default scenario (playbooks/site.yml) and the test origin
+(registry and file server on the lab gateway, test content pushed), as benchmarks/pull.py deploys them (--keep).
+The defaults (--help shows them) are that stack's and the origin's: stack `benchmark` of tests/lib/lab.yml and its
+inventory. The ground truth (digests, sizes) comes from the content.json that
+`tests/images/content.py generate $P2P_DRAGONFLY_CACHE/content` writes and prints.
 
 (a) For the small image (p2p-test/small:1.0, linux/amd64) and the large file (large.bin, 384 MiB), each measured
     from a cold seed cache:
@@ -25,7 +23,8 @@ the content.json that `tests/images/content.py generate /var/cache/p2p-dragonfly
       content files on disk. Wall time from the POST to the end of the hashing. The manager rewrites a job row only
       about 0, 30, 90, 210 s after creating it, so this takes at least ~30 s.
     * seed download time, measured during the naive run: from the POST until the content files are complete on disk.
-      The benchmark looks at the disk every 50 ms. The client creates each content file at its full length when the
+      The benchmark looks at the disk every 50 ms with the collection's own watcher (module_utils/_cache.CacheWatcher,
+      which the preheat module uses; files above 16 MiB hashed once quiet for 0.25 s). The client creates each content file at its full length when the
       download starts (dragonfly-client-storage v1.4.0 create_task: set_len + fallocate), so "the file reached the
       blob size" is true at once and proves nothing; a file counts as complete when its sha256 matches. The moment
       of completion is the file's last write (its mtime, read when its hash first matched), which is exact whatever
@@ -56,9 +55,7 @@ client >= 30 s (expected, not a goal); hashing >= 90 % of sha256sum. The exit st
 from __future__ import absolute_import, division, print_function
 
 import argparse
-import atexit
 import datetime
-import hashlib
 import json
 import os
 import shutil
@@ -69,9 +66,14 @@ import threading
 import time
 import urllib.request
 
+import testlib  # puts tests/lib on sys.path; pylint: disable=unused-import
 from images import client_builds  # benchmarks/images.py
+from p2p_lab import collection as checkout, lab
+from p2p_lab.files import sha256_of
+from p2p_lab.origin import generate_content
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = lab.REPO
+BENCH = lab.stack('benchmark')
 MIB = 1024 * 1024
 SMALL_IMAGE = 'p2p-test/small:1.0'
 PLATFORM = 'linux/amd64'
@@ -90,25 +92,9 @@ class BenchmarkError(Exception):
 
 # --- the collection's own code ------------------------------------------------------------------
 
-_TREE = None
-
-
-def collection_tree():
-    """A collections tree holding this checkout as p2p.dragonfly (for imports and for ansible-playbook)."""
-    global _TREE
-    if _TREE is None:
-        _TREE = tempfile.mkdtemp(prefix='p2p-bench-collections-')
-        # rmtree removes the link, not what it points to.
-        atexit.register(shutil.rmtree, _TREE, True)
-        os.makedirs(os.path.join(_TREE, 'ansible_collections', 'p2p'))
-        os.symlink(REPO, os.path.join(_TREE, 'ansible_collections', 'p2p', 'dragonfly'))
-        sys.path.insert(0, _TREE)
-    return _TREE
-
-
 def collection():
     """The module_utils the modules use (unit-tested), imported from this checkout."""
-    collection_tree()
+    checkout.tree()
     try:
         from ansible_collections.p2p.dragonfly.plugins.module_utils import (
             _api, _cache, _hashing, _image_reference, _jobs, _preheat, _registry, _task_id)
@@ -136,14 +122,6 @@ class ShimModule(object):
 
 # --- small helpers -----------------------------------------------------------------------------
 
-def sha256_path(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as stream:
-        for block in iter(lambda: stream.read(8 * MIB), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def read_through(paths):
     """Read every file once, so that the timed runs read from the page cache."""
     for path in paths:
@@ -170,48 +148,33 @@ def fmt(seconds, digits=1):
 # --- watching the seed peer's disk ------------------------------------------------------------------
 
 class DiskWatch(threading.Thread):
-    """Looks at the content files every 50 ms until each one's sha256 matches.
+    """Polls the collection's CacheWatcher every 50 ms until each content file's sha256 matches.
 
-    Per file it records ``written``: the mtime of the file when its hash first matched (the moment of its last write,
-    that is when the download ended) and ``noticed``: when this poller saw it complete.
+    Per file it records ``written``: the mtime of the file when it was first verified (the moment of its last
+    write, that is when the download ended) and ``noticed``: when this poller saw it complete.
     """
 
-    def __init__(self, files, timeout):
+    def __init__(self, cache, cache_dir, files, timeout):
         super(DiskWatch, self).__init__(daemon=True)
-        self.files = [dict(item, written=None, noticed=None, hashed_state=None) for item in files]
+        self.watcher = cache.CacheWatcher(cache_dir, files, small_file=POLL_SMALL_FILE, quiet_min=POLL_QUIET,
+                                          quiet_max=POLL_QUIET)
+        self.files = {item['task_id']: dict(written=None, noticed=None) for item in files}
         self.deadline = time.time() + timeout
         self.stop_event = threading.Event()
-        self.hashes = 0
 
     def run(self):
         while not self.stop_event.is_set() and time.time() < self.deadline:
-            pending = [item for item in self.files if item['written'] is None]
-            if not pending:
+            for result in self.watcher.poll():
+                found = self.files[result['task_id']]
+                if result['verified'] and found['noticed'] is None:
+                    found.update(written=os.stat(result['path']).st_mtime, noticed=time.time())
+            if self.complete:
                 return
-            for item in pending:
-                self._look(item)
             self.stop_event.wait(DISK_POLL)
-
-    def _look(self, item):
-        try:
-            found = os.stat(item['path'])
-        except OSError:
-            return
-        state = (found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
-        if found.st_size != item['size'] or state == item['hashed_state']:
-            return
-        now = time.time()
-        if found.st_size > POLL_SMALL_FILE and now - found.st_mtime < POLL_QUIET:
-            return
-        self.hashes += 1
-        item['hashed_state'] = state
-        if sha256_path(item['path']) == item['sha256']:
-            item['written'] = found.st_mtime
-            item['noticed'] = time.time()
 
     @property
     def complete(self):
-        return all(item['written'] is not None for item in self.files)
+        return all(found['written'] is not None for found in self.files.values())
 
     def finish(self, wait=5.0):
         self.join(wait)
@@ -219,10 +182,10 @@ class DiskWatch(threading.Thread):
         self.join()
 
     def written(self):
-        return max(item['written'] for item in self.files) if self.complete else None
+        return max(found['written'] for found in self.files.values()) if self.complete else None
 
     def noticed(self):
-        return max(item['noticed'] for item in self.files) if self.complete else None
+        return max(found['noticed'] for found in self.files.values()) if self.complete else None
 
 
 # --- the stack ------------------------------------------------------------------------------------
@@ -236,12 +199,11 @@ class Stack(object):
         self.shim = ShimModule()
         self.client = code['api'].ManagerClient(self.shim, args.manager_url, token=self.token, timeout=30,
                                                 ca_path=args.ca_file)
-        content = args.content or subprocess.run(
-            [sys.executable, os.path.join(REPO, 'tests/images/content.py'), 'generate',
-             os.path.join(os.environ.get('P2P_DRAGONFLY_CACHE', '/var/cache/p2p-dragonfly'), 'content')],
-            capture_output=True, text=True, check=True).stdout.strip()
-        with open(content) as stream:
-            self.content = json.load(stream)
+        if args.content:
+            with open(args.content) as stream:
+                self.content = json.load(stream)
+        else:
+            self.content = generate_content()
         self.created_tasks = []
 
     def check(self):
@@ -300,7 +262,7 @@ class Stack(object):
     def naive(self, target, application):
         """POST, GET the row every second until SUCCESS, sha256 the files; the disk poller runs alongside."""
         self.ensure_cold(target)
-        watch = DiskWatch(target['files'], self.args.timeout)
+        watch = DiskWatch(self.code['cache'], self.args.cache_dir, target['files'], self.args.timeout)
         body = self.preheat_body(target, application)
         posted = time.time()
         row = self.client.create_job(body)
@@ -321,7 +283,7 @@ class Stack(object):
                                      f'{self.args.timeout} s')
         success_seen = time.time()
         for item in target['files']:
-            if sha256_path(item['path']) != item['sha256']:
+            if sha256_of(item['path']) != item['sha256']:
                 raise BenchmarkError(f"naive client: job {row['id']} SUCCESS but {item['path']} does not hash to "
                                      f"{item['sha256']}")
         done = time.time()
@@ -360,10 +322,8 @@ class Stack(object):
             os.chmod(os.path.join(work, 'vars.json'), 0o600)
             with open(os.path.join(work, 'inventory'), 'w') as stream:
                 stream.write(f'localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n')
-            env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK='json', ANSIBLE_NOCOLOR='1',
-                       ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([collection_tree()] + [
-                           path for path in os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep) if path]),
-                       ANSIBLE_LOCALHOST_WARNING='False', ANSIBLE_INVENTORY_UNPARSED_WARNING='False')
+            env = checkout.ansible_env(ANSIBLE_STDOUT_CALLBACK='json', ANSIBLE_LOCALHOST_WARNING='False',
+                                       ANSIBLE_INVENTORY_UNPARSED_WARNING='False')
             playbook = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
             if not os.path.exists(playbook):
                 playbook = 'ansible-playbook'
@@ -531,13 +491,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog='See the docstring of benchmarks/preheat.py for what is measured and how.')
-    parser.add_argument('--manager-url', default='https://172.31.250.1:8080')
-    parser.add_argument('--ca-file', default='/opt/dragonfly-molecule/manager/tls/ca.crt',
-                        help="the CA that signed the manager's TLS certificate")
-    parser.add_argument('--token-file', default='/opt/dragonfly-molecule/manager/secrets/token')
-    parser.add_argument('--cache-dir', default='/opt/dragonfly-molecule/seed-peer/cache')
-    parser.add_argument('--registry', default='172.31.250.1:15000')
-    parser.add_argument('--files-url', default='http://172.31.250.1:18081')
+    parser.add_argument('--manager-url', default=BENCH.manager_url(), help='(default: %(default)s)')
+    parser.add_argument('--ca-file', default=BENCH.manager_ca,
+                        help="the CA that signed the manager's TLS certificate (default: %(default)s)")
+    parser.add_argument('--token-file', default=BENCH.token_file, help='(default: %(default)s)')
+    parser.add_argument('--cache-dir', default=BENCH.seed_peer_cache, help='(default: %(default)s)')
+    parser.add_argument('--registry', default=lab.REGISTRY, help='(default: %(default)s)')
+    parser.add_argument('--files-url', default=lab.FILES_URL, help='(default: %(default)s)')
     parser.add_argument('--content', help='content.json of tests/images/content.py (digests and sizes); default: '
                         'the one `tests/images/content.py generate $P2P_DRAGONFLY_CACHE/content` prints')
     parser.add_argument('--seed-ip', help="the seed peer's advertised IP, passed to the module as seed_ip")

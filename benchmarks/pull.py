@@ -9,10 +9,10 @@ directly from the registry, in one run.
     .venv/bin/python benchmarks/pull.py [--runs 3] [--keep]
 
 It deploys what it measures and removes it afterwards (--keep leaves it): the all-in-one stack of the molecule
-default scenario (/opt/dragonfly-molecule) plus a peer on this host (proxy 127.0.0.1:4001), the test origin
-(registry on 172.31.250.1:15000 with the test content), and a private containerd (Debian's package, every path in a
-temporary directory; the Docker engine running the stack is not touched). Do not run it beside the e2e or molecule
-gates: same base directory, ports and project names.
+default scenario plus a peer on this host (its proxy on loopback), the test origin (registry on the lab gateway with
+the test content), and a private containerd (Debian's package, every path in a temporary directory; the Docker
+engine running the stack is not touched); stack `benchmark` of tests/lib/lab.yml says where. Do not run it beside
+the molecule gate: same base directory, ports and project names.
 
 Rows, for p2p-test/large:1.0 (linux/amd64: 8 MiB + 256 MiB layers), each pull cold: `ctr content fetch` (the
 download, timed alone), then `ctr images pull` (finds the content, unpacks it into the native snapshotter); the image
@@ -38,55 +38,32 @@ import argparse
 import atexit
 import json
 import os
-import re
+import pathlib
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from urllib.parse import urlsplit
 
+import testlib  # puts tests/lib on sys.path; pylint: disable=unused-import
 from images import client_builds  # benchmarks/images.py
+from p2p_lab import collection as checkout, lab
+from p2p_lab.containerd import Containerd
+from p2p_lab.origin import Origin, generate_content, registry_container
+from p2p_lab.registry_log import blob_requests, completed_requests
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CACHE = os.environ.get('P2P_DRAGONFLY_CACHE', '/var/cache/p2p-dragonfly')
-CONTENT = os.path.join(CACHE, 'content')
-
-
-INVENTORY = os.path.join(REPO, 'extensions/molecule/default/inventory.yml')
-BASE = '/opt/dragonfly-molecule'
-GATEWAY = '172.31.250.1'
-REGISTRY = GATEWAY + ':15000'
-PROXY = 'http://127.0.0.1:4001'
+REPO = lab.REPO
+BENCH = lab.stack('benchmark')
+INVENTORY = BENCH.inventory
+BASE = BENCH.base
+REGISTRY = lab.REGISTRY
+PROXY = 'http://127.0.0.1:%d' % BENCH.var('dragonfly_peer_proxy_port')
 IMAGE = 'p2p-test/large:1.0'
-ORIGIN_PROJECT = 'p2p-df-bench-origin'
-ORIGIN_FILE = os.path.join(REPO, 'tests/images/fixtures/origin/compose.yaml')
-LOGFMT = re.compile(r'([\w.]+)=("(?:[^"\\]|\\.)*"|\S+)')
-
-
-def content_description():
-    """content.json of the test content (tests/images/content.py writes it below CONTENT when missing)."""
-    return subprocess.run(['python3', os.path.join(REPO, 'tests/images/content.py'), 'generate', CONTENT],
-                          capture_output=True, text=True, check=True).stdout.strip()
 
 
 class BenchmarkError(Exception):
     pass
-
-
-def run(command, check=True, **kwargs):
-    return subprocess.run(command, capture_output=True, text=True, check=check, **kwargs)
-
-
-def collection_env():
-    """ansible-playbook sees this checkout as p2p.dragonfly."""
-    tree = tempfile.mkdtemp(prefix='p2p-bench-collections-')
-    atexit.register(shutil.rmtree, tree, True)
-    os.makedirs(os.path.join(tree, 'ansible_collections', 'p2p'))
-    os.symlink(REPO, os.path.join(tree, 'ansible_collections', 'p2p', 'dragonfly'))
-    paths = [tree] + [p for p in os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep) if p]
-    return dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.pathsep.join(paths), ANSIBLE_NOCOLOR='1')
 
 
 def playbook(env, path, *inventories, extra=None):
@@ -102,51 +79,22 @@ def playbook(env, path, *inventories, extra=None):
     return result.stdout
 
 
-class Containerd:
-    def __init__(self, root):
-        self.root = root
-        os.makedirs(root)
-        self.socket = os.path.join(root, 'containerd.sock')
-        config = os.path.join(root, 'config.toml')
-        with open(config, 'w') as handle:
-            handle.write('version = 2\nroot = "{r}/root"\nstate = "{r}/state"\n[grpc]\n  address = "{r}/containerd.sock"\n'
-                         '[ttrpc]\n  address = "{r}/containerd-ttrpc.sock"\n'
-                         '[plugins]\n  [plugins."io.containerd.grpc.v1.cri"]\n    sandbox_image = "registry.invalid/pause:3.6"\n'
-                         '    [plugins."io.containerd.grpc.v1.cri".containerd]\n      snapshotter = "native"\n'
-                         '  [plugins."io.containerd.internal.v1.opt"]\n    path = "{r}/opt"\n'.format(r=root))
-        self.log = open(os.path.join(root, 'containerd.log'), 'ab')  # pylint: disable=consider-using-with
-        self.process = subprocess.Popen(['containerd', '--config', config],  # pylint: disable=consider-using-with
-                                        stdout=self.log, stderr=self.log)
-        atexit.register(self.stop)
-        for _attempt in range(100):
-            if self.ctr('version', check=False).returncode == 0:
-                return
-            time.sleep(0.2)
-        raise BenchmarkError('the private containerd did not start: see %s/containerd.log' % root)
-
-    def ctr(self, *args, check=True):
-        return run(['ctr', '--address', self.socket, '-n', 'p2p-bench'] + list(args), check=check)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-
-    def pull(self, reference, hosts_dir=None):
-        """Seconds of a cold pull: (fetch, fetch + unpack). `ctr content fetch` downloads what `ctr images pull`
-        would, then the pull finds the content present and only unpacks. Everything is removed afterwards."""
-        registry = ['--platform', 'linux/amd64'] + (['--hosts-dir', hosts_dir] if hosts_dir else ['--plain-http'])
-        timings = []
-        for command in (['content', 'fetch'], ['images', 'pull']):
-            started = time.monotonic()
-            result = self.ctr(*(command + registry + [reference]), check=False)
-            timings.append(time.monotonic() - started)
-            if result.returncode:
-                raise BenchmarkError(' '.join(command) + ' failed: ' + result.stdout[-1000:] + result.stderr[-1000:])
-        self.ctr('images', 'rm', '--sync', reference)
-        if self.ctr('content', 'ls', '-q').stdout.strip():
-            raise BenchmarkError('content left in the private containerd after removing the image')
-        return timings[0], timings[0] + timings[1]
+def cold_pull(runtime, reference, hosts_dir=None):
+    """Seconds of a cold pull into the private containerd: (fetch, fetch + unpack). `ctr content fetch` downloads
+    what `ctr images pull` would, then the pull finds the content present and only unpacks. Everything is removed
+    afterwards."""
+    registry = ['--platform', 'linux/amd64'] + (['--hosts-dir', hosts_dir] if hosts_dir else ['--plain-http'])
+    timings = []
+    for command in (['content', 'fetch'], ['images', 'pull']):
+        started = time.monotonic()
+        result = runtime.ctr(*(command + registry + [reference]), check=False)
+        timings.append(time.monotonic() - started)
+        if result.returncode:
+            raise BenchmarkError(' '.join(command) + ' failed: ' + result.stdout[-1000:] + result.stderr[-1000:])
+    runtime.ctr('images', 'rm', '--sync', reference)
+    if runtime.ctr('content', 'ls', '-q').stdout.strip():
+        raise BenchmarkError('content left in the private containerd after removing the image')
+    return timings[0], timings[0] + timings[1]
 
 
 def hosts_dir(root, application):
@@ -161,17 +109,10 @@ def hosts_dir(root, application):
 
 
 def origin_blob_requests(digests):
-    """The origin registry's completed blob requests for the given digests, oldest first."""
-    logs = run(['docker', 'logs', ORIGIN_PROJECT + '-registry-1'])
-    found = []
-    for line in (logs.stdout + logs.stderr).splitlines():
-        if 'msg="response completed"' not in line:
-            continue
-        fields = {key: value.strip('"') for key, value in LOGFMT.findall(line)}
-        path = urlsplit(fields.get('http.request.uri', '')).path
-        if '/blobs/' in path and path.rsplit('/', 1)[-1] in digests:
-            found.append((int(fields['http.response.status']), int(fields.get('http.response.written', 0))))
-    return found
+    """The origin registry's completed blob requests for the given digests, oldest first: (status, bytes written)."""
+    entries = completed_requests(registry_container(BENCH.origin_project))
+    return [(int(entry['http.response.status']), int(entry.get('http.response.written', 0)))
+            for dummy, entry in blob_requests(entries, digests)]
 
 
 def preheat(env, root, application):
@@ -181,41 +122,36 @@ def preheat(env, root, application):
   gather_facts: false
   tasks:
     - p2p.dragonfly.preheat:
-        manager_url: https://127.0.0.1:8080
-        ca_path: %s/manager/tls/ca.crt
-        token: "{{ lookup('ansible.builtin.file', '%s/manager/secrets/token') }}"
+        manager_url: %s
+        ca_path: %s
+        token: "{{ lookup('ansible.builtin.file', '%s') }}"
         image: %s/%s
         platform: linux/amd64
         insecure_registry: true
         scope: single_seed_peer
         application: %s
-        cache_dir: %s/seed-peer/cache
+        cache_dir: %s
         wait_timeout: 600
       register: preheat
     - ansible.builtin.assert:
         that: preheat.verified_locally
-""" % (BASE, BASE, REGISTRY, IMAGE, application, BASE))
+""" % (BENCH.manager_url('127.0.0.1'), BENCH.manager_ca, BENCH.token_file, REGISTRY, IMAGE, application, BENCH.seed_peer_cache))
     started = time.monotonic()
     playbook(env, play)
     return time.monotonic() - started
 
 
-def deploy(env, peer_inventory, release_set=None):
-    with open(content_description()) as handle:
-        content = json.load(handle)
-    origin_env = dict(os.environ, ORIGIN_IP=GATEWAY, ORIGIN_FILES_DIR=content['files_dir'])
-    playbook(env, 'extensions/molecule/default/prepare.yml')
+def deploy(env, peer_inventory, origin, release_set=None):
+    playbook(env, 'extensions/molecule/default/prepare.yml')  # the lab network
     playbook(env, 'extensions/molecule/default/destroy.yml', peer_inventory)
-    run(['docker', 'compose', '-f', ORIGIN_FILE, '-p', ORIGIN_PROJECT, 'up', '-d', '--wait'], env=origin_env)
-    run(['python3', os.path.join(REPO, 'tests/images/content.py'), 'push', CONTENT, 'http://127.0.0.1:15000'])
+    origin.up()
     playbook(env, 'playbooks/site.yml', peer_inventory,
              extra={'dragonfly_release_set': release_set} if release_set else None)
-    return content, origin_env
 
 
-def teardown(env, peer_inventory, origin_env):
+def teardown(env, peer_inventory, origin):
     playbook(env, 'extensions/molecule/default/destroy.yml', peer_inventory)
-    run(['docker', 'compose', '-f', ORIGIN_FILE, '-p', ORIGIN_PROJECT, 'down', '-v'], env=origin_env, check=False)
+    origin.down()
 
 
 def summarize(label, timings, requests, size):
@@ -239,7 +175,7 @@ def main():
                         help='use what an earlier --keep run left running instead of deploying')
     args = parser.parse_args()
 
-    env = collection_env()
+    env = checkout.ansible_env()
     root = tempfile.mkdtemp(prefix='p2p-bench-pull-')
     atexit.register(shutil.rmtree, root, True)
     peer_inventory = os.path.join(root, 'peer.json')
@@ -248,18 +184,18 @@ def main():
 
     print('client build: %s' % client_builds())
     started = time.monotonic()
-    if args.deployed:
-        with open(content_description()) as handle:
-            content = json.load(handle)
-        origin_env = dict(os.environ, ORIGIN_IP=GATEWAY, ORIGIN_FILES_DIR=content['files_dir'])
-    else:
-        content, origin_env = deploy(env, peer_inventory, args.release_set)
+    content = generate_content()
+    origin = Origin(BENCH.origin_project, content)
+    if not args.deployed:
+        deploy(env, peer_inventory, origin, args.release_set)
         print('deployed stack, peer and origin in %.0f s' % (time.monotonic() - started))
     try:
         blobs = content['images'][IMAGE]['platforms']['linux/amd64']['blobs']
         digests = {blob['digest'] for blob in blobs}
         size = sum(blob['size'] for blob in blobs)
-        runtime = Containerd(os.path.join(root, 'containerd'))
+        runtime = Containerd(pathlib.Path(root) / 'containerd', namespace='p2p-bench')
+        atexit.register(runtime.stop)
+        runtime.start()
         reference = '%s/%s' % (REGISTRY, IMAGE)
         stamp = time.strftime('%Y%m%d%H%M%S')
         results = {'direct': ([], []), 'peer, cold': ([], []), 'peer, warm': ([], [])}
@@ -269,12 +205,12 @@ def main():
                 before = len(origin_blob_requests(digests))
                 application = 'bench-%s-%d-%s' % (stamp, index, label.split()[-1])
                 if label == 'direct':
-                    timings = runtime.pull(reference)
+                    timings = cold_pull(runtime, reference)
                 else:
                     if label == 'peer, warm':
                         preheat_seconds.append(preheat(env, root, application))
                         before = len(origin_blob_requests(digests))
-                    timings = runtime.pull(reference, hosts_dir(root, application))
+                    timings = cold_pull(runtime, reference, hosts_dir(root, application))
                 results[label][0].append(timings)
                 results[label][1].extend(origin_blob_requests(digests)[before:])
         print('\n%s (%.0f MiB in %d blobs), %d runs per row, cold pulls into a private containerd\n'
@@ -289,7 +225,7 @@ def main():
               'the client drops) and, for direct, containerd\'s own full GETs')
     finally:
         if not args.keep:
-            teardown(env, peer_inventory, origin_env)
+            teardown(env, peer_inventory, origin)
     return 0
 
 

@@ -13,26 +13,12 @@ Prints the seconds spent waiting; exits 1 on timeout.
 """
 import argparse
 import glob
-import json
 import os
-import ssl
 import sys
 import time
-import urllib.error
-import urllib.request
 
-
-CONTEXT = None  # the TLS context verifying the manager with --ca
-
-
-def call(url, body=None, jwt=None):
-    headers = {"Content-Type": "application/json"}
-    if jwt:
-        headers["Authorization"] = "Bearer " + jwt
-    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
-                                     headers=headers, method="POST" if body is not None else "GET")
-    with urllib.request.urlopen(request, timeout=30, context=CONTEXT) as response:
-        return response.read()
+import testlib  # puts tests/lib on sys.path; pylint: disable=unused-import
+from p2p_lab.manager import Manager
 
 
 def landed(cache_dir, answer):
@@ -55,27 +41,22 @@ def main():
     parser.add_argument("--password", default="dragonfly")
     parser.add_argument("--timeout", type=float, default=300)
     args = parser.parse_args()
-    global CONTEXT  # pylint: disable=global-statement
-    CONTEXT = ssl.create_default_context(cafile=args.ca) if args.ca else None
+    manager = Manager(args.manager_url, ca_file=args.ca)
     started = time.monotonic()
-    answer = call(args.manager_url + "/healthy")
-    jwt = None
-    while jwt is None:
-        try:
-            jwt = json.loads(call(args.manager_url + "/api/v1/users/signin",
-                                  {"name": "root", "password": args.password}))["token"]
-        except urllib.error.HTTPError:
-            # Manager v2.5.0 refuses the right password for seconds after a read of the user row.
-            if time.monotonic() - started > args.timeout:
-                sys.exit("cannot sign in as root")
-            time.sleep(1)
+    status, answer = manager.request("GET", "/healthy")  # the bytes the probe preheats, compared on disk
+    if status != 200:
+        sys.exit("the manager's /healthy answered %s" % status)
+    # Retried on 401 for up to --timeout seconds: manager v2.5.x refuses the right password after a read of the row.
+    jwt = manager.signin(args.password, attempts=max(1, int(args.timeout)))
+    if jwt is None:
+        sys.exit("cannot sign in as root")
     attempt = 0
     while time.monotonic() - started < args.timeout:
         attempt += 1
-        call(args.manager_url + "/api/v1/jobs", {
-            "type": "preheat", "args": {"type": "file", "urls": [args.manager_url + "/healthy"],
+        manager.call("POST", "/api/v1/jobs", body={
+            "type": "preheat", "args": {"type": "file", "urls": [manager.url + "/healthy"],
                                         "application": "benchmark-ready-%d-%d" % (os.getpid(), attempt),
-                                        "scope": "all_seed_peers"}}, jwt=jwt)
+                                        "scope": "all_seed_peers"}}, bearer=jwt)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             if landed(args.cache_dir, answer):

@@ -46,6 +46,12 @@ default_release_set() {
     sed -n 's/^dragonfly_release_set: "\(.*\)"$/\1/p' "$REPO_ROOT/roles/common/defaults/main.yml"
 }
 
+# One value of the lab definition (tests/lib/lab.yml; tests/lib/p2p_lab/lab.py says which names): its network,
+# test origin and paths, and the stacks of the tests, the benchmarks and the main job. Needs the venv (PyYAML).
+lab_value() {  # name
+    PYTHONPATH="$REPO_ROOT/tests/lib" "$REPO_ROOT/.venv/bin/python" -m p2p_lab.lab "$1"
+}
+
 go_env() {
     export GOMODCACHE="$P2P_DRAGONFLY_CACHE/go/mod"
     export GOCACHE="$P2P_DRAGONFLY_CACHE/go/build"

@@ -7,30 +7,34 @@
 # their pinned tags; offline, tests/images/build.sh builds them locally from the pinned upstream
 # releases under the same tags, and MariaDB/Redis come from the local fixture images.
 # P2P_DRAGONFLY_IMAGES=official|local forces the choice.
-# The components advertise the gateway of a docker network of their own (172.31.250.1), so the job
-# works without a default route and no traffic leaves the host; the test origin (registry and file
-# server holding the bundled test content) is published there too.
+# The components advertise the gateway of a docker network of their own, so the job works without a
+# default route and no traffic leaves the host; the test origin (registry and file server holding the
+# bundled test content) is published there too. Network, origin and paths: the lab definition
+# (tests/lib/lab.yml, stack `main`; P2P_DRAGONFLY_ADVERTISE_IP overrides the gateway).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
-
-LAB_NETWORK=p2p-df-lab
-ADVERTISE_IP=${P2P_DRAGONFLY_ADVERTISE_IP:-172.31.250.1}
-CONTENT_ROOT="$P2P_DRAGONFLY_CACHE/content"
-INVENTORY="$REPO_ROOT/inventories/all-in-one/hosts.yml"
 
 bash "$REPO_ROOT/scripts/bootstrap.sh"
 venv_activate
 cd "$REPO_ROOT"
 export ANSIBLE_NOCOLOR=${ANSIBLE_NOCOLOR:-1}
 
+LAB_NETWORK=$(lab_value network.name)
+ADVERTISE_IP=${P2P_DRAGONFLY_ADVERTISE_IP:-$(lab_value network.gateway)}
+CONTENT_ROOT=$(lab_value content_root)
+INVENTORY=$(lab_value stacks.main.inventory)
+REGISTRY_PORT=$(lab_value origin.registry_port)
+FILES_PORT=$(lab_value origin.files_port)
+
 # The test origin (registry and file server with the bundled content): tests/images/fixtures/origin.
 # The content lives below CONTENT_ROOT/<key>/ (tests/images/content.py prints where).
 origin() {
     local description
     description=$(python3 tests/images/content.py generate "$CONTENT_ROOT")
-    ORIGIN_IP="$ADVERTISE_IP" ORIGIN_FILES_DIR="$(dirname "$description")/files" \
-        docker compose -f "$REPO_ROOT/tests/images/fixtures/origin/compose.yaml" -p p2p-dragonfly-origin "$@"
+    ORIGIN_IP="$ADVERTISE_IP" ORIGIN_FILES_DIR="$(dirname "$description")/files" ORIGIN_REGISTRY_PORT="$REGISTRY_PORT" \
+        ORIGIN_FILES_PORT="$FILES_PORT" docker compose -f "$(lab_value origin.compose_file)" \
+        -p "$(lab_value stacks.main.origin_project)" "$@"
 }
 
 if [ "${1:-}" = remove ]; then
@@ -58,12 +62,12 @@ else
 fi
 
 docker network inspect "$LAB_NETWORK" >/dev/null 2>&1 ||
-    docker network create --subnet 172.31.250.0/24 --gateway "$ADVERTISE_IP" "$LAB_NETWORK" >/dev/null
+    docker network create --subnet "$(lab_value network.subnet)" --gateway "$ADVERTISE_IP" "$LAB_NETWORK" >/dev/null
 origin up --detach --wait --quiet-pull
-python3 tests/images/content.py push "$CONTENT_ROOT" http://127.0.0.1:15000
+python3 tests/images/content.py push "$CONTENT_ROOT" "http://127.0.0.1:$REGISTRY_PORT"
 
-content=(-e "dragonfly_preheat_images=$ADVERTISE_IP:15000/p2p-test/multilayer:1.0"
-         -e "dragonfly_preheat_files=http://$ADVERTISE_IP:18081/medium.bin"
+content=(-e "dragonfly_preheat_images=$ADVERTISE_IP:$REGISTRY_PORT/p2p-test/multilayer:1.0"
+         -e "dragonfly_preheat_files=http://$ADVERTISE_IP:$FILES_PORT/medium.bin"
          -e dragonfly_preheat_insecure_registry=true)
 log "1/3 deploy (playbooks/site.yml)"
 ansible-playbook -i "$INVENTORY" playbooks/site.yml "${extra[@]}"

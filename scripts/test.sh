@@ -144,16 +144,18 @@ awx_project_sync() {  # tmp (holding the tarball in checkout/)
 # (`tests/images/build.sh 2.5.0` builds the one it upgrades from).
 gate_images() { bash tests/images/build.sh ${P2P_DRAGONFLY_RELEASE_SETS:-$(default_release_set)}; }
 
+# tests/lib (the lab definition and the helpers the stack gates share, package p2p_lab) is on PYTHONPATH.
 gate_smoke() {
 
-    PYTHONPATH="$P2P_DRAGONFLY_COLLECTIONS" python -m pytest -p no:cacheprovider tests/smoke -v
+    PYTHONPATH="$P2P_DRAGONFLY_COLLECTIONS:$REPO_ROOT/tests/lib" python -m pytest -p no:cacheprovider tests/smoke -v
 }
 
 gate_e2e() {
 
     # P2P_DRAGONFLY_E2E_ARGS: more pytest arguments, e.g. "-k upgrade" for one test (the shared stack still deploys).
     # shellcheck disable=SC2086
-    python -m pytest -p no:cacheprovider tests/e2e -v --durations=15 ${P2P_DRAGONFLY_E2E_ARGS:-}
+    PYTHONPATH="$REPO_ROOT/tests/lib" python -m pytest -p no:cacheprovider tests/e2e -v --durations=15 \
+        ${P2P_DRAGONFLY_E2E_ARGS:-}
 }
 
 gate_molecule() {

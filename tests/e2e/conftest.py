@@ -1,21 +1,21 @@
 """Helpers for end-to-end tests that run real playbooks against this host's Docker engine."""
-import hashlib
 import json
 import os
 import pathlib
 import shutil
-import ssl
 import subprocess
 import sys
 import tempfile
 import threading
-import urllib.request
 
 import pytest
 
-from containerd import Containerd
+from p2p_lab import lab
+from p2p_lab.containerd import Containerd
+from p2p_lab.files import tree_digest
+from p2p_lab.origin import Origin, generate_content
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = lab.REPO
 
 
 def run_playbook(playbook_yaml, tmp_path, extra_vars=None, env=None, check=False, groups=None):
@@ -54,19 +54,15 @@ def playbook_runner(tmp_path):
 # Deployed once, when the first test that needs it runs, beside the molecule scenarios (own compose project
 # prefix, base directory and ports). The modules keep out of each other's way: each preheats content of its
 # own (tests/images/content.py), and they run in MODULE_ORDER, the one that removes and redeploys last.
-INVENTORY = os.path.join(REPO, "tests/e2e/inventory.yml")
-MOLECULE_DIR = os.path.join(REPO, "extensions/molecule/default")  # its prepare.yml creates the lab network
-GATEWAY = "172.31.250.1"  # the lab network's gateway, which the components advertise
-BASE = "/opt/dragonfly-e2e"  # dragonfly_base_dir of the inventory
-PREFIX = "p2p-e2e"  # dragonfly_compose_project_prefix of the inventory
-MANAGER_PORT = 28080
-MANAGER_CA = BASE + "/manager/tls/ca.crt"  # the CA the manager role generated for its TLS proxy
-MANAGER_URL = "https://%s:%d" % (GATEWAY, MANAGER_PORT)
-PEER_PROXY_PORT = 24001
-CONTENT_ROOT = os.path.join(os.environ.get("P2P_DRAGONFLY_CACHE", "/var/cache/p2p-dragonfly"), "content")
-ORIGIN_FILE = os.path.join(REPO, "tests/images/fixtures/origin/compose.yaml")
-ORIGIN_PROJECT = "p2p-df-e2e-origin"
-REGISTRY = GATEWAY + ":15000"
+STACK = lab.stack("e2e")  # tests/lib/lab.yml: the inventory and the roles' defaults
+INVENTORY = STACK.inventory
+GATEWAY = lab.GATEWAY  # the lab network's gateway, which the components advertise
+BASE = STACK.base
+PREFIX = STACK.prefix
+MANAGER_PORT = STACK.manager_port
+MANAGER_CA = STACK.manager_ca  # the CA the manager role generated for its TLS proxy
+MANAGER = STACK.manager()  # the REST API on the gateway, verified with that CA
+REGISTRY = lab.REGISTRY
 MODULE_ORDER = ["test_preflight.py", "test_preheat.py", "test_runtime_pull.py", "test_playbooks.py"]
 
 
@@ -74,11 +70,6 @@ def pytest_collection_modifyitems(items):
     """Run the modules in MODULE_ORDER (pytest keeps the order of the tests within a module)."""
     rank = {name: index for index, name in enumerate(MODULE_ORDER)}
     items.sort(key=lambda item: rank.get(os.path.basename(str(item.fspath)), len(rank)))
-
-
-def manager_urlopen(request, timeout=30):
-    """urllib's urlopen, verifying the manager's certificate against the CA the role generated."""
-    return urllib.request.urlopen(request, timeout=timeout, context=ssl.create_default_context(cafile=MANAGER_CA))
 
 
 STRANGER_NETNS = PREFIX + "-stranger"
@@ -122,30 +113,6 @@ def stranger():
         _remove_stranger()
 
 
-def release_set(name):
-    """A set of the roles' release table (roles/common/vars/main.yml): {manager, scheduler, client, ...}."""
-    import yaml  # the venv has it
-
-    with open(os.path.join(REPO, "roles/common/vars/main.yml")) as handle:
-        return yaml.safe_load(handle)["_dragonfly_release_sets"][name]
-
-
-def default_release_set():
-    """The release set the roles deploy by default (roles/common/defaults/main.yml)."""
-    import yaml
-
-    with open(os.path.join(REPO, "roles/common/defaults/main.yml")) as handle:
-        return str(yaml.safe_load(handle)["dragonfly_release_set"])
-
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 _INVENTORIES = [INVENTORY]  # the shared stack's, set by the lab fixture: the inventory plus the peer's wiring
 
 
@@ -170,10 +137,6 @@ def e2e_playbook(name, *extra):
     return result.returncode, result.stdout + result.stderr
 
 
-def origin_registry_container():
-    return ORIGIN_PROJECT + "-registry-1"
-
-
 def run_tasks(tmp_path, tasks_yaml, check=False):
     """Run tasks on localhost with the manager connection set once for the collection (JSON callback);
     returns (rc, {task name: result}, stdout)."""
@@ -183,26 +146,18 @@ def run_tasks(tmp_path, tasks_yaml, check=False):
   gather_facts: false
   module_defaults:
     group/p2p.dragonfly.dragonfly:
-      manager_url: https://127.0.0.1:%d
+      manager_url: %s
       ca_path: %s
-      token: "{{ lookup('ansible.builtin.file', '%s/manager/secrets/token') }}"
+      token: "{{ lookup('ansible.builtin.file', '%s') }}"
   tasks:
 %s
-""" % (MANAGER_PORT, MANAGER_CA, BASE, tasks_yaml))
+""" % (STACK.manager_url("127.0.0.1"), MANAGER_CA, STACK.token_file, tasks_yaml))
     command = ["ansible-playbook", "-i", INVENTORY, str(play)] + (["--check", "--diff"] if check else [])
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False,
                             env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="json"))
     output = json.loads(result.stdout[result.stdout.index("{"):])
     tasks = {t["task"]["name"]: t["hosts"]["localhost"] for t in output["plays"][0]["tasks"]}
     return result.returncode, tasks, result.stdout
-
-
-def generate_content():
-    """The test content (tests/images/content.py), generated when missing; returns content.json's data."""
-    path = subprocess.run(["python3", os.path.join(REPO, "tests/images/content.py"), "generate", CONTENT_ROOT],
-                          check=True, capture_output=True, text=True).stdout.strip()
-    with open(path) as handle:
-        return json.load(handle)
 
 
 class SharedStack:
@@ -219,7 +174,7 @@ class SharedStack:
                          "containers_dir": self.runtime.containers_file.parent.exists()}
         self.peer_inventory = pathlib.Path(self.root) / "peer-inventory.json"
         self.content = None
-        self.origin_env = None
+        self.origin = None
         self.failure = None
         self.thread = None
 
@@ -245,24 +200,18 @@ class SharedStack:
                 "dragonfly_peer_containers_registries_file": str(runtime.containers_file),
             }}}}}}))
             _INVENTORIES[:] = [INVENTORY, str(self.peer_inventory)]
-            self.origin_env = dict(os.environ, ORIGIN_IP=GATEWAY, ORIGIN_FILES_DIR=self.content["files_dir"])
+            self.origin = Origin(STACK.origin_project, self.content)
+            # The molecule default scenario's prepare.yml creates the lab network.
             for step in ("extensions/molecule/default/prepare.yml", "extensions/molecule/default/destroy.yml"):
                 rc, out = e2e_playbook(step)
                 if rc != 0:
                     raise RuntimeError("%s failed:\n%s" % (step, out[-3000:]))
-            subprocess.run(self.origin + ["up", "-d", "--wait"], check=True, env=self.origin_env,
-                           capture_output=True, text=True)
-            subprocess.run(["python3", os.path.join(REPO, "tests/images/content.py"), "push", CONTENT_ROOT,
-                            "http://127.0.0.1:15000"], check=True, capture_output=True, text=True)
+            self.origin.up()
             rc, out = e2e_playbook("playbooks/site.yml")
             if rc != 0:
                 raise RuntimeError("playbooks/site.yml failed:\n%s" % out[-3000:])
         except Exception as error:  # pylint: disable=broad-exception-caught
             self.failure = "deploying the shared stack failed: %s" % (getattr(error, "stderr", None) or error)
-
-    @property
-    def origin(self):
-        return ["docker", "compose", "-f", ORIGIN_FILE, "-p", ORIGIN_PROJECT]
 
     def wait(self):
         self.thread.join()
@@ -275,8 +224,8 @@ class SharedStack:
         self.thread.join()
         self.runtime.stop()
         e2e_playbook("extensions/molecule/default/destroy.yml")
-        if self.origin_env:
-            subprocess.run(self.origin + ["down", "-v"], check=False, env=self.origin_env, capture_output=True)
+        if self.origin:
+            self.origin.down()
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -297,15 +246,3 @@ def lab():
         yield _SHARED[0].wait()
     finally:
         _SHARED[0].remove()
-
-
-def tree_digest(path):
-    """{relative path: (mode, sha256)} of every file and directory below path (the restore is byte for byte)."""
-    found = {}
-    for directory, dirs, files in os.walk(path):
-        for name in dirs + files:
-            full = os.path.join(directory, name)
-            st = os.lstat(full)
-            content = hashlib.sha256(open(full, "rb").read()).hexdigest() if name in files else "dir"  # pylint: disable=consider-using-with
-            found[os.path.relpath(full, path)] = (oct(st.st_mode), content)
-    return found

@@ -13,22 +13,20 @@ import shutil
 import socket
 import stat
 import subprocess
-import time
-import urllib.error
-import urllib.request
 
 import ansible_runner
 import pytest
 import yaml
 
 import stranger as stranger_requests
-from conftest import (BASE, GATEWAY, MANAGER_CA, MANAGER_PORT, MANAGER_URL, PREFIX, REGISTRY, REPO, default_release_set,
-                      docker_containers, e2e_playbook as playbook, inventories, manager_urlopen, release_set, run_tasks,
-                      sha256_of)
+from conftest import (BASE, GATEWAY, MANAGER, MANAGER_CA, MANAGER_PORT, PREFIX, REGISTRY, REPO, STACK, docker_containers,
+                      e2e_playbook as playbook, inventories, run_tasks)
+from p2p_lab.files import sha256_of
+from p2p_lab.lab import FILES_URL as FILES
+from p2p_lab.manager import ManagerError
+from p2p_lab.roles import default_release_set, release_set
 
-CACHE_DIR = BASE + "/seed-peer/cache"
-TOKEN_FILE = BASE + "/manager/secrets/token"
-FILES = "http://%s:18081" % GATEWAY
+CACHE_DIR = STACK.seed_peer_cache
 COLLECTIONS = os.environ["P2P_DRAGONFLY_COLLECTIONS"]  # this checkout's collections tree (scripts/lib.sh)
 SMALL_IMAGE = "p2p-test/lifecycle:1.0"  # preheated by this module only
 CONTENT_VARS = {"dragonfly_preheat_images": "%s/%s" % (REGISTRY, SMALL_IMAGE),
@@ -37,18 +35,11 @@ CONTENT_VARS = {"dragonfly_preheat_images": "%s/%s" % (REGISTRY, SMALL_IMAGE),
 
 
 def token():
-    with open(TOKEN_FILE) as handle:
-        return handle.read().strip()
+    return STACK.token()
 
 
 def token_accepted(value):
-    request = urllib.request.Request(MANAGER_URL + "/oapi/v1/jobs?per_page=1",
-                                     headers={"Authorization": "Bearer " + value})
-    try:
-        with manager_urlopen(request) as response:
-            return response.status == 200
-    except urllib.error.HTTPError:
-        return False
+    return MANAGER.status("/oapi/v1/jobs?per_page=1", bearer=value) == 200
 
 
 def cached_files():
@@ -103,7 +94,7 @@ def run_like_awx(tmp_path, name, extravars, secret):
     (data / "env").mkdir()
     (data / "env" / "extravars").write_text(yaml.safe_dump(extravars))
     (data / "env" / "envvars").write_text(yaml.safe_dump({
-        "DRAGONFLY_MANAGER_URL": MANAGER_URL, "DRAGONFLY_TOKEN": secret, "DRAGONFLY_MANAGER_CA_PATH": MANAGER_CA,
+        "DRAGONFLY_MANAGER_URL": MANAGER.url, "DRAGONFLY_TOKEN": secret, "DRAGONFLY_MANAGER_CA_PATH": MANAGER_CA,
         "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS, "ANSIBLE_NOCOLOR": "1"}))
     result = ansible_runner.run(private_data_dir=str(data), playbook=name + ".yml", quiet=True)
     events = [json.dumps(event) for event in result.events]
@@ -260,9 +251,10 @@ def test_cluster_info_lists_the_real_peers_and_drops_a_stopped_one(stack, tmp_pa
         subprocess.run(["docker", "start", peer], check=True, capture_output=True)
 
 
-REDIS_PORT = 26379  # dragonfly_redis_port of the inventory
-SCHEDULER_PORT = 28002  # dragonfly_scheduler_port of the inventory
-PROXY_PORTS = {24001, 24011}  # the peer's and the seed peer's proxy: dragonfly_*_proxy_bind_address, loopback
+REDIS_PORT = STACK.var("dragonfly_redis_port")
+SCHEDULER_PORT = STACK.var("dragonfly_scheduler_port")
+# The peer's and the seed peer's proxy: dragonfly_*_proxy_bind_address, loopback.
+PROXY_PORTS = {STACK.var("dragonfly_peer_proxy_port"), STACK.var("dragonfly_seed_peer_proxy_port")}
 
 
 def published_addresses():
@@ -306,8 +298,7 @@ def test_published_ports_bind_to_the_advertise_address_only(stack):
     assert not connects(GATEWAY, REDIS_PORT) and not connects("127.0.0.1", REDIS_PORT)
     assert connects(redis_address(), 6379)
     for address in (GATEWAY, "127.0.0.1"):
-        with manager_urlopen("https://%s:%d/healthy" % (address, MANAGER_PORT)) as response:
-            assert response.status == 200
+        assert STACK.manager(address).status("/healthy") == 200
 
 
 METRICS_PORTS = {"manager": 28000, "scheduler": 28001, "seed_peer": 24012, "peer": 24002}  # of the inventory
@@ -436,41 +427,17 @@ def test_remove_keeps_data_and_site_brings_the_same_deployment_back(stack, tmp_p
     assert kept(before), "the redeploy must keep the cache"
 
 
-BACKUPS = BASE + "/backups"  # dragonfly_manager_backup_dir: <dragonfly_base_dir>/backups
+BACKUPS = STACK.var("dragonfly_manager_backup_dir")
 
 
 def manager_api(method, path, jwt, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(MANAGER_URL + path, data=data, method=method,
-                                     headers={"Authorization": "Bearer " + jwt, "Content-Type": "application/json"})
-    with manager_urlopen(request) as response:
-        return json.load(response)
-
-
-def signin(password, attempts=10):
-    """root's session (JWT) with this password, or None when every attempt is refused. Retried on 401 like the
-    modules' sign-in (plugins/module_utils/_api.py, _password_request): manager v2.5.x serves a user row queried
-    in the last 30 s from a cache without its password hash, so even the right password is refused for a while
-    after another sign-in; only a refusal of every attempt means a wrong one."""
-    body = json.dumps({"name": "root", "password": password}).encode()
-    for attempt in range(attempts):
-        request = urllib.request.Request(MANAGER_URL + "/api/v1/users/signin", data=body, method="POST",
-                                         headers={"Content-Type": "application/json"})
-        try:
-            with manager_urlopen(request) as response:
-                return json.load(response)["token"]
-        except urllib.error.HTTPError as exc:
-            if exc.code != 401:
-                raise
-        if attempt < attempts - 1:
-            time.sleep(1)
-    return None
+    return MANAGER.call(method, path, body, bearer=jwt)
 
 
 def admin_session():
     """A session (JWT) of the manager's root user, with the admin password the deployment keeps."""
     with open(BASE + "/manager/secrets/admin-password") as handle:
-        jwt = signin(handle.read().strip())
+        jwt = MANAGER.signin(handle.read().strip())
     assert jwt, "the manager refuses the admin password in %s/manager/secrets/admin-password" % BASE
     return jwt
 
@@ -554,20 +521,16 @@ def test_backup_then_restore_brings_back_a_destroyed_database(stack, tmp_path):
 
 
 def signin_accepted(password):
-    return signin(password) is not None
+    """Whether root signs in with this password (MANAGER.signin: retried on 401, see there)."""
+    return MANAGER.signin(password) is not None
 
 
 def session_accepted(jwt):
     """True when the manager answers a session's request, False when it answers 401; anything else fails."""
-    request = urllib.request.Request(MANAGER_URL + "/api/v1/users?page=1&per_page=1",
-                                     headers={"Authorization": "Bearer " + jwt})
-    try:
-        with manager_urlopen(request) as response:
-            return response.status == 200
-    except urllib.error.HTTPError as exc:
-        if exc.code == 401:
-            return False
-        raise
+    status = MANAGER.status("/api/v1/users?page=1&per_page=1", bearer=jwt)
+    if status not in (200, 401):
+        raise ManagerError("GET /api/v1/users with a session -> %s" % status)
+    return status == 200
 
 
 def backing_service_accepts(service, password):

@@ -5,6 +5,7 @@ import stat
 import pytest
 
 from conftest import docker_containers
+from p2p_lab import lab
 
 MANAGER_PLAY = """
 - hosts: localhost
@@ -20,7 +21,7 @@ SEED_PLAY = """
 """
 # A compose project prefix of their own: the stacks of the other gates (molecule) come and go meanwhile, and the
 # "nothing changed" checks count the containers of these projects.
-PREFIX = "p2p-preflight"
+PREFIX = lab.stack("preflight").prefix
 # A cache capacity of its own, so that this host's disk usage cannot decide the outcome (cases below unset it).
 COMMON = {"dragonfly_advertise_ip": "127.0.0.1", "dragonfly_seed_peer_manager_address": "127.0.0.1:65003",
           "dragonfly_compose_project_prefix": PREFIX, "dragonfly_seed_peer_gc_disk_threshold": "8GiB"}

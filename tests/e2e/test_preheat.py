@@ -8,15 +8,15 @@ import json
 import os
 import shutil
 import time
-import urllib.request
 
 import pytest
 
-from conftest import BASE, GATEWAY, MANAGER_PORT, default_release_set, manager_urlopen, release_set, run_tasks, sha256_of
+from conftest import REGISTRY, STACK, run_tasks
+from p2p_lab.files import sha256_of
+from p2p_lab.lab import FILES_URL as FILES
+from p2p_lab.roles import default_release_set, release_set
 
-CACHE_DIR = BASE + "/seed-peer/cache"
-REGISTRY = GATEWAY + ":15000"
-FILES = "http://%s:18081" % GATEWAY
+CACHE_DIR = STACK.seed_peer_cache
 IMAGE = "p2p-test/multilayer:1.0"
 PLATFORM = "linux/arm64/v8"  # not the manager's own platform: the module must ask for it
 # dragonfly-client MIN_PIECE_LENGTH: tasks up to this size skip the scheduler (resource/task.rs should_bypass_scheduler).
@@ -30,13 +30,7 @@ def client_bypasses_scheduler():
 
 
 def api(method, path, body=None):
-    with open(BASE + "/manager/secrets/token") as handle:
-        token = handle.read().strip()
-    request = urllib.request.Request("https://127.0.0.1:%d%s" % (MANAGER_PORT, path), method=method,
-                                     data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
-    with manager_urlopen(request) as response:
-        return json.load(response)
+    return STACK.manager("127.0.0.1").call(method, path, body, bearer=STACK.token())
 
 
 def _jobs():

@@ -1,7 +1,7 @@
 """Pulls through a peer after a preheat, with a real containerd wired by the peer role.
 
 The shared stack of tests/e2e has a peer on the same host whose runtime wiring points a private containerd
-(containerd.py: Debian's package, its own config, socket, root and state below the test's tmp directory; the
+(tests/lib/p2p_lab/containerd.py: Debian's package, its own config, socket, root and state below the test's tmp directory; the
 Docker engine running the stack is not touched) at the peer's proxy for the test registry. The witnesses are the origin registry's access
 log, the peer's dfdaemon log (its container's output: which piece came from where) and the peer's cache directory.
 
@@ -17,40 +17,32 @@ import json
 import os
 import re
 import subprocess
-from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import BASE, PEER_PROXY_PORT, PREFIX, REGISTRY, e2e_playbook, origin_registry_container, run_tasks, tree_digest
-from containerd import CRICTL
+from conftest import BASE, PREFIX, REGISTRY, STACK, e2e_playbook, run_tasks
+from p2p_lab.files import tree_digest
+from p2p_lab.lab import CRICTL
+from p2p_lab.origin import registry_container
+from p2p_lab.registry_log import blob_requests as blob_entries, completed_requests
 
-PEER_DIR = BASE + "/peer"
+PEER_DIR = STACK.var("dragonfly_peer_dir")
+PEER_PROXY_PORT = STACK.var("dragonfly_peer_proxy_port")
 # The roles' default log output is the console: dfdaemon's log is the container's output.
-PEER_CONTAINER = PREFIX + "-peer-dfdaemon-1"
-LOGFMT = re.compile(r'([\w.]+)=("(?:[^"\\]|\\.)*"|\S+)')
+PEER_CONTAINER = STACK.container("peer", "dfdaemon")
 
 
 def registry_requests():
     """The origin registry's completed requests, oldest first: dicts of its logfmt fields."""
-    logs = subprocess.run(["docker", "logs", origin_registry_container()], capture_output=True,
-                          text=True, check=True)
-    entries = []
-    for line in (logs.stdout + logs.stderr).splitlines():
-        if 'msg="response completed"' in line:
-            fields = {key: value.strip('"') for key, value in LOGFMT.findall(line)}
-            fields["path"] = urlsplit(fields.get("http.request.uri", "")).path
-            entries.append(fields)
-    return entries
+    return completed_requests(registry_container(STACK.origin_project))
 
 
 def blob_requests(entries, digests):
     """digest -> [(method, status, bytes written, user agent)] of the blob requests among entries."""
     found = {digest: [] for digest in digests}
-    for entry in entries:
-        digest = entry["path"].rsplit("/", 1)[-1]
-        if "/blobs/" in entry["path"] and digest in found:
-            found[digest].append((entry["http.request.method"], int(entry["http.response.status"]),
-                                  int(entry.get("http.response.written", 0)), entry.get("http.request.useragent")))
+    for digest, entry in blob_entries(entries, found):
+        found[digest].append((entry["http.request.method"], int(entry["http.response.status"]),
+                              int(entry.get("http.response.written", 0)), entry.get("http.request.useragent")))
     return found
 
 
@@ -76,8 +68,8 @@ def preheat(tmp_path, image, platform):
         platform: %s
         insecure_registry: true
         scope: single_seed_peer
-        cache_dir: %s/seed-peer/cache
-""" % (image, platform, BASE))
+        cache_dir: %s
+""" % (image, platform, STACK.seed_peer_cache))
     assert rc == 0, out[-3000:]
     result = tasks["preheat"]
     assert result["verified_locally"], result

@@ -27,7 +27,7 @@ BIN="$P2P_DRAGONFLY_CACHE/bin"
 HEALTH_PROBE_VERSION=v0.4.57
 REGISTRY_VERSION=v3.1.1
 # crictl (CRI client) for the pull tests: drives a private containerd's CRI plugin, which reads config_path.
-CRICTL_VERSION=v1.34.0
+CRICTL_VERSION=$(lab_value crictl_version)  # tests/lib/lab.yml, where the pull tests look for it
 BASE_IMAGE=localhost/p2p-dragonfly/debian:bookworm
 INPUT_LABEL=org.p2p-dragonfly.inputs
 FIXTURE_PREFIX=localhost/p2p-dragonfly

@@ -10,7 +10,7 @@ that changes the content gets a copy of its own instead of reading (or overwriti
 The content is synthetic but real: tar layers of pseudo-random bytes (incompressible, so sizes mean
 what they say), image configs and manifests, and a manifest list (OCI index) for two platforms.
 ROOT/<key>/content.json describes everything (digests, sizes, media types) and is the ground truth the
-tests compare the seed peers' cache with. Standard library only.
+tests compare the seed peers' cache with. Standard library only (tests/lib/p2p_lab/files.py is too).
 """
 import fcntl
 import hashlib
@@ -21,6 +21,9 @@ import sys
 import tarfile
 import urllib.error
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from p2p_lab.files import sha256_of  # noqa: E402  pylint: disable=wrong-import-position
 
 MIB = 1024 * 1024
 FORMAT_VERSION = 1
@@ -64,14 +67,6 @@ def _random_chunks(seed, size, chunk=MIB):
         left -= n
 
 
-def _sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(4 * MIB), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class Store:
     """Content-addressed blob directory, like an OCI layout's blobs/sha256."""
 
@@ -102,7 +97,7 @@ class Store:
                 raw.write(chunk)
             raw.write(b"\0" * (-payload_size % tarfile.BLOCKSIZE))
             raw.write(b"\0" * (2 * tarfile.BLOCKSIZE))  # end-of-archive marker
-        digest = "sha256:" + _sha256_file(tmp)
+        digest = "sha256:" + sha256_of(tmp)
         os.replace(tmp, self.path(digest))
         return digest, os.path.getsize(self.path(digest))
 
@@ -189,7 +184,7 @@ def _generate(root):
             else:
                 for chunk in _random_chunks("file|" + name, spec):
                     handle.write(chunk)
-        files[name] = {"sha256": _sha256_file(path), "size": os.path.getsize(path)}
+        files[name] = {"sha256": sha256_of(path), "size": os.path.getsize(path)}
     description = {"format": FORMAT_VERSION, "images": images, "files": files,
                    "blob_dir": store.dir, "files_dir": files_dir}
     with open(description_path + ".tmp", "w") as handle:

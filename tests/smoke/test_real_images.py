@@ -5,42 +5,28 @@ project-owned docker network; a preheat job for the multi-layer test image creat
 against the manager's open API, with a personal access token obtained through sign-in; then every
 blob the job reports as cached is looked up in the seed's cache directory on the host and hashed.
 """
-import hashlib
 import json
 import os
 import secrets
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_id, task_content_path
+from p2p_lab import lab
+from p2p_lab.files import sha256_of
+from p2p_lab.manager import Manager
+from p2p_lab.origin import generate_content, push_content
+from p2p_lab.roles import default_release_set, release_set
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-CACHE = os.environ.get("P2P_DRAGONFLY_CACHE", "/var/cache/p2p-dragonfly")
-PROJECT = "p2p-df-smoke"
-SUBNET = "172.31.253"
+PROJECT = lab.LAB["stacks"]["smoke"]["project"]
+SUBNET = lab.LAB["stacks"]["smoke"]["subnet_prefix"]
 SEED_IP = SUBNET + ".30"
 REGISTRY_HOST = "registry.lab.test:5000"
 IMAGE = "p2p-test/multilayer:1.0"
 PLATFORM = "linux/amd64"
-
-
-def default_release_set():
-    import yaml  # the venv has it; only the test process needs it
-
-    with open(os.path.join(REPO, "roles/common/defaults/main.yml")) as handle:
-        return str(yaml.safe_load(handle)["dragonfly_release_set"])
-
-
-def release_set(name):
-    import yaml
-
-    with open(os.path.join(REPO, "roles/common/vars/main.yml")) as handle:
-        return yaml.safe_load(handle)["_dragonfly_release_sets"][name]
 
 
 RELEASE_SET = os.environ.get("SMOKE_RELEASE_SET") or default_release_set()
@@ -84,21 +70,6 @@ def render_configs(workdir, db_password, redis_password):
     })
 
 
-def http(method, url, token=None, body=None, expect=(200,)):
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = "Bearer " + token
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            status, payload = response.status, response.read()
-    except urllib.error.HTTPError as err:
-        status, payload = err.code, err.read()
-    assert status in expect, "%s %s -> %s %s" % (method, url, status, payload[:500])
-    return json.loads(payload) if payload.strip().startswith((b"{", b"[")) else payload
-
-
 def compose(env, *args, capture=False):
     command = ["docker", "compose", "-f", os.path.join(HERE, "compose.yaml")] + list(args)
     result = subprocess.run(command, env=env, check=True, text=True, capture_output=capture)
@@ -111,10 +82,7 @@ def published_port(env, service, port):
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    description = subprocess.run(["python3", os.path.join(REPO, "tests/images/content.py"), "generate",
-                                  os.path.join(CACHE, "content")], check=True, capture_output=True, text=True)
-    with open(description.stdout.strip()) as handle:
-        content = json.load(handle)
+    content = generate_content()
     workdir = str(tmp_path_factory.mktemp("smoke"))
     versions = release_set(RELEASE_SET)
     env = dict(os.environ, SMOKE_PROJECT=PROJECT, SMOKE_SUBNET=SUBNET, SMOKE_DIR=workdir,
@@ -130,13 +98,13 @@ def stack(tmp_path_factory):
         # scheduler has registered (the roles deploy in the same order).
         compose(env, "up", "--detach", "--wait", "--wait-timeout", "300",
                 "mariadb", "redis", "manager", "scheduler", "registry")
-        manager = "http://127.0.0.1:%s" % published_port(env, "manager", 8080)
-        jwt = http("POST", manager + "/api/v1/users/signin", body={"name": "root", "password": "dragonfly"})["token"]
+        # The manager's own plain port: no TLS proxy in this stack.
+        manager = Manager("http://127.0.0.1:%s" % published_port(env, "manager", 8080), timeout=60)
+        jwt = manager.signin("dragonfly")
+        assert jwt, "the manager refuses root's default password"
         wait_for_preheat_scheduler(manager, jwt)
         compose(env, "up", "--detach", "--wait", "--wait-timeout", "300", "seed-client")
-        registry = "http://127.0.0.1:%s" % published_port(env, "registry", 5000)
-        subprocess.run(["python3", os.path.join(REPO, "tests/images/content.py"), "push",
-                        os.path.join(CACHE, "content"), registry], check=True)
+        push_content("http://127.0.0.1:%s" % published_port(env, "registry", 5000))
         yield {"workdir": workdir, "content": content, "env": env, "manager": manager}
     finally:
         subprocess.run(["docker", "compose", "-f", os.path.join(HERE, "compose.yaml"), "logs", "--no-color",
@@ -159,9 +127,10 @@ def test_images_report_pinned_versions(stack):
 
 
 def sign_in_and_create_pat(manager):
-    jwt = http("POST", manager + "/api/v1/users/signin", body={"name": "root", "password": "dragonfly"})["token"]
+    jwt = manager.signin("dragonfly")
+    assert jwt, "the manager refuses root's default password"
     expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
-    pat = http("POST", manager + "/api/v1/personal-access-tokens", token=jwt, body={
+    pat = manager.call("POST", "/api/v1/personal-access-tokens", bearer=jwt, body={
         "name": "smoke-%d" % time.time(), "bio": "p2p.dragonfly smoke test", "scopes": ["job"],
         "expired_at": expires, "user_id": 1})
     return jwt, pat["token"]
@@ -170,7 +139,7 @@ def sign_in_and_create_pat(manager):
 def wait_for_preheat_scheduler(manager, jwt, timeout=120):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        schedulers = http("GET", manager + "/api/v1/schedulers?scheduler_cluster_id=1&state=active", token=jwt)
+        schedulers = manager.call("GET", "/api/v1/schedulers?scheduler_cluster_id=1&state=active", bearer=jwt)
         if any("preheat" in (s.get("features") or []) for s in schedulers):
             return
         time.sleep(2)
@@ -178,26 +147,18 @@ def wait_for_preheat_scheduler(manager, jwt, timeout=120):
 
 
 def run_preheat(manager, pat, body, timeout=600):
-    job = http("POST", manager + "/oapi/v1/jobs", token=pat, body=body)
+    job = manager.call("POST", "/oapi/v1/jobs", bearer=pat, body=body)
     # Poll by the id the POST returned: manager v2.5.0 answered a GET of a job, 30 s after another preheat of
     # the same content had failed, with a row whose `id` was 0 (seen twice in CI; GET /oapi/v1/jobs/0 is refused).
     job_id = job["id"]
     assert job_id, "the manager created no job for the preheat (answer without an id): %s" % job
     deadline = time.time() + timeout
     while time.time() < deadline:
-        job = http("GET", "%s/oapi/v1/jobs/%d" % (manager, job_id), token=pat)
+        job = manager.call("GET", "/oapi/v1/jobs/%d" % job_id, bearer=pat)
         if job["state"] in ("SUCCESS", "FAILURE"):
             return job
         time.sleep(3)
     pytest.fail("preheat job %d still %s after %d s" % (job_id, job["state"], timeout))
-
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def test_preheat_lands_in_the_seed_cache_byte_exact(stack):

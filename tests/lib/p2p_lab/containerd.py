@@ -1,8 +1,9 @@
-"""A private containerd for the pull tests: Debian's package, its own config, socket, root and state below a
-directory of the test's, so the Docker engine running the stacks is never touched.
+"""A private containerd for pulls through a peer (tests/e2e/test_runtime_pull.py, benchmarks/pull.py): Debian's
+package, its own config, socket, root and state below a directory of the caller's, so the Docker engine running the
+stacks is never touched; ctr, crictl and Podman (its own storage) to pull with.
 
-conftest.py creates it (the peer's runtime wiring is pointed at its files when the shared stack is deployed);
-test_runtime_pull.py starts and stops it.
+tests/e2e/conftest.py creates one (the peer's runtime wiring is pointed at its files when the shared stack is
+deployed) and test_runtime_pull.py starts and stops it; benchmarks/pull.py pulls with ctr only.
 """
 import os
 import shutil
@@ -10,14 +11,16 @@ import subprocess
 import tempfile
 import time
 
-CRICTL = os.path.join(os.environ.get("P2P_DRAGONFLY_CACHE", "/var/cache/p2p-dragonfly"), "bin/crictl-v1.34.0/crictl")
+from p2p_lab.lab import CRICTL
 
 
 class Containerd:
-    """A private containerd: Debian 12's version-2 config with every path below `root`."""
+    """A private containerd: Debian 12's version-2 config with every path below `root` (a pathlib.Path); its images
+    in the ctr namespace `namespace`."""
 
-    def __init__(self, root):
+    def __init__(self, root, namespace="p2p-test"):
         self.root = root
+        self.namespace = namespace
         self.config = root / "etc" / "config.toml"
         self.hosts_dir = root / "certs.d"
         self.socket = root / "containerd.sock"
@@ -70,7 +73,7 @@ state = "{r}/state"
             self.process = None
 
     def ctr(self, *args, check=True):
-        return subprocess.run(["ctr", "--address", str(self.socket), "-n", "p2p-test"] + list(args),
+        return subprocess.run(["ctr", "--address", str(self.socket), "-n", self.namespace] + list(args),
                               capture_output=True, text=True, check=check)
 
     def podman(self, *args):
