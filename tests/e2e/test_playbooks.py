@@ -13,6 +13,7 @@ import shutil
 import socket
 import stat
 import subprocess
+import urllib.request
 
 import ansible_runner
 import pytest
