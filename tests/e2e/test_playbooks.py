@@ -302,7 +302,8 @@ def test_published_ports_bind_to_the_advertise_address_only(stack):
         assert STACK.manager(address).status("/healthy") == 200
 
 
-METRICS_PORTS = {"manager": 28000, "scheduler": 28001, "seed_peer": 24012, "peer": 24002}  # of the inventory
+METRICS_PORTS = {component: int(STACK.var("dragonfly_%s_metrics_port" % component))
+                 for component in ("manager", "scheduler", "seed_peer", "peer")}
 METRIC_OF = {"manager": "dragonfly_manager_version", "scheduler": "dragonfly_scheduler_version",
              "seed_peer": "dragonfly_client_version", "peer": "dragonfly_client_version"}
 
