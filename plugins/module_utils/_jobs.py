@@ -9,6 +9,8 @@ docs/dev/module-utils.md#jobs."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import datetime
+import re
 import time
 
 from ansible.module_utils.common.text.converters import to_text
@@ -53,6 +55,22 @@ def monotonic():
 
 def sleep(seconds):
     time.sleep(seconds)
+
+
+_RFC3339 = re.compile(r'^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$')
+
+
+def age(row):
+    """Seconds since the manager created a job row (its ``created_at``, RFC 3339 with up to nanoseconds, as Go writes
+    it); 0 when that cannot be read."""
+    match = _RFC3339.match(str(row.get('created_at') or ''))
+    if not match:
+        return 0
+    whole, fraction, zone = match.groups()
+    zone = '+00:00' if zone == 'Z' else zone
+    created = datetime.datetime.strptime(whole + zone.replace(':', ''), '%Y-%m-%dT%H:%M:%S%z')
+    created += datetime.timedelta(microseconds=int((fraction or '0')[:6].ljust(6, '0')))
+    return max((datetime.datetime.now(datetime.timezone.utc) - created).total_seconds(), 0)
 
 
 def _job_states(row):

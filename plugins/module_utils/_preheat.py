@@ -29,6 +29,10 @@ class PreheatError(Exception):
         self.details = details
 
 
+class PreheatTimeout(PreheatError):
+    """The wait ended at its deadline with tasks still missing: not a failure of the job, which goes on."""
+
+
 def filtered_query_params_text(names):
     """The manager's form of filtered_query_params: ``&``-separated, ``''`` for its default list."""
     return FILTERED_QUERY_PARAMS_SEPARATOR.join(names or [])

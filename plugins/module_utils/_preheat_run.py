@@ -29,7 +29,7 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import (
     Observations,
     labelled,
 )
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, manager_error_hint
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, PreheatTimeout, manager_error_hint
 
 
 MODULE_NAME = 'preheat'
@@ -68,6 +68,9 @@ class PreheatRun(object):
         self.observations = Observations()
         self.get_task_job_ids = []
         self.job = None
+        # The wait's state: the get_task round in flight, and when the job was first seen SUCCESS.
+        self.round_ = None
+        self.success_seen_at = None
         self.host_type = None if requirement.scope == SCOPE_ALL_PEERS else HOST_TYPE_SUPER
         self.url_tasks = dict((task['url'], task['task_id']) for task in tasks)
         # Whether the wait ended on the local cache rather than on the manager's answer.
@@ -177,6 +180,22 @@ class PreheatRun(object):
                              'cached. Is every active scheduler of the clusters running its job worker?')
         return missing
 
+    def attach(self, row):
+        """Follow a preheat job created earlier (by the preheat module with wait: false) instead of creating one; ``row``
+        is the job as just read. Raises as ``wait`` does when it failed."""
+        now = _jobs.monotonic()
+        self.job = TrackedJob(row, now - _jobs.age(row))
+        self.job.last_read = now
+        self.absorb(row)
+
+    def progress(self):
+        """How far the expected tasks are: ``{expected, finished}`` where the scope needs them, and with cache_dir how
+        many this seed peer holds verified."""
+        progress = dict(expected=len(self.tasks), finished=len(self.tasks) - len(self.missing()))
+        if self.local is not None:
+            progress['verified_locally'] = len(self.local.verified_ids())
+        return progress
+
     def create_job(self, body):
         try:
             row = self.client.create_job(body)
@@ -187,54 +206,65 @@ class PreheatRun(object):
         self.job = TrackedJob(row, _jobs.monotonic())
 
     def wait(self, deadline, wait_timeout):
-        """Wait until the expected tasks are where they must be; raises PreheatError otherwise."""
-        round_ = None
-        success_seen_at = None
+        """Wait until the expected tasks are where they must be; raises PreheatError otherwise (PreheatTimeout at the
+        deadline)."""
         while True:
             now = _jobs.monotonic()
-            if self.job.due(now):
-                row = self.job.read(self.client)
-                outcome = preheat_outcome(row)
-                self.observations.add_preheat(outcome, self.url_tasks, self.host_type)
-                if self.job.state == STATE_FAILURE:
-                    raise PreheatError(f'preheat job {self.job.id} failed{_job_problems(outcome)}', missing=self.missing())
-                if self.job.state == STATE_SUCCESS and success_seen_at is None:
-                    success_seen_at = _jobs.monotonic()
-                if not self.missing():
-                    return
-            watch_local = self.local is not None and self.local.can_settle
-            if watch_local:
-                self.local.poll()
-                if self.local.settled():
-                    self.settled_locally = True
-                    return
-            if round_ is not None:
-                round_.poll(self.client, self.observations, now)
-            missing = self.missing()
-            if not missing:
+            pause = self.step(now, deadline, wait_timeout)
+            if pause is None:
                 return
-            if success_seen_at is not None and round_ is not None and round_.final and round_.created_at >= success_seen_at:
-                raise PreheatError(
-                    f'preheat job {self.job.id} ended SUCCESS, but not every expected task is finished on '
-                    f'{self.requirement.describe()} (a false success of the Dragonfly scheduler, see dragonfly issue 3699):'
-                    f'{_bullets(missing)}{_job_problems(preheat_outcome(self.job.row))}\nCheck that the seed peers reach '
-                    'the origin (their dfdaemon log), and run the module again to retry.', missing=missing)
-            # The first round starts after the first read of the job row: one created with the job would answer at the
-            # same 30 s refresh as the row itself.
-            answer_by = now + _jobs.REFRESH_OFFSETS[0] + _jobs.REFRESH_SLACK
-            if answer_by <= deadline and (
-                    (round_ is None and self.job.last_read > self.job.created_at) or (round_ is not None and round_.final)):
-                round_ = self.new_round([task for task in self.tasks if task['task_id'] in
-                                         set(item['task_id'] for item in missing)])
-            if now >= deadline:
-                local_text = self.local.bullets() if watch_local else ''
-                raise PreheatError(
-                    f"preheat job {self.job.id} (state {self.job.state}) did not bring every expected task to "
-                    f"{self.requirement.describe()} within wait_timeout={wait_timeout} s; still missing:"
-                    f'{_bullets(missing)}{local_text}{_job_problems(preheat_outcome(self.job.row))}\nThe job goes on in '
-                    f'the manager; p2p.dragonfly.job_info shows it later (id {self.job.id}).', missing=missing)
-            moments = [moment for moment in (self.job.next_due(), round_ and round_.next_due()) if moment is not None]
-            pause = min([self.poll_interval] + [max(moment - now, 0.5) for moment in moments])
-            if watch_local:
-                pause = min(pause, LOCAL_POLL_INTERVAL)
             _jobs.sleep(max(min(pause, deadline - now), 0))
+
+    def absorb(self, row):
+        """What a read of the job's row says: the hosts its outcome names; a failed job raises."""
+        outcome = preheat_outcome(row)
+        self.observations.add_preheat(outcome, self.url_tasks, self.host_type)
+        if self.job.state == STATE_FAILURE:
+            raise PreheatError(f'preheat job {self.job.id} failed{_job_problems(outcome)}', missing=self.missing())
+        if self.job.state == STATE_SUCCESS and self.success_seen_at is None:
+            self.success_seen_at = _jobs.monotonic()
+
+    def step(self, now, deadline, wait_timeout):
+        """One look at the job, the local cache and the get_task round: ``None`` once the tasks are where they must be,
+        else the seconds to pause before the next look. Raises as ``wait`` does."""
+        if self.job.due(now):
+            self.absorb(self.job.read(self.client))
+            if not self.missing():
+                return None
+        watch_local = self.local is not None and self.local.can_settle
+        if watch_local:
+            self.local.poll()
+            if self.local.settled():
+                self.settled_locally = True
+                return None
+        round_ = self.round_
+        if round_ is not None:
+            round_.poll(self.client, self.observations, now)
+        missing = self.missing()
+        if not missing:
+            return None
+        if self.success_seen_at is not None and round_ is not None and round_.final and round_.created_at >= self.success_seen_at:
+            raise PreheatError(
+                f'preheat job {self.job.id} ended SUCCESS, but not every expected task is finished on '
+                f'{self.requirement.describe()} (a false success of the Dragonfly scheduler, see dragonfly issue 3699):'
+                f'{_bullets(missing)}{_job_problems(preheat_outcome(self.job.row))}\nCheck that the seed peers reach '
+                'the origin (their dfdaemon log), and run the module again to retry.', missing=missing)
+        # The first round starts after the first read of the job row: one created with the job would answer at the
+        # same 30 s refresh as the row itself.
+        answer_by = now + _jobs.REFRESH_OFFSETS[0] + _jobs.REFRESH_SLACK
+        if answer_by <= deadline and (
+                (round_ is None and self.job.last_read > self.job.created_at) or (round_ is not None and round_.final)):
+            round_ = self.round_ = self.new_round([task for task in self.tasks if task['task_id'] in
+                                                   set(item['task_id'] for item in missing)])
+        if now >= deadline:
+            local_text = self.local.bullets() if watch_local else ''
+            raise PreheatTimeout(
+                f"preheat job {self.job.id} (state {self.job.state}) did not bring every expected task to "
+                f"{self.requirement.describe()} within wait_timeout={wait_timeout} s; still missing:"
+                f'{_bullets(missing)}{local_text}{_job_problems(preheat_outcome(self.job.row))}\nThe job goes on in '
+                f'the manager; p2p.dragonfly.job_info shows it later (id {self.job.id}).', missing=missing)
+        moments = [moment for moment in (self.job.next_due(), round_ and round_.next_due()) if moment is not None]
+        pause = min([self.poll_interval] + [max(moment - now, 0.5) for moment in moments])
+        if watch_local:
+            pause = min(pause, LOCAL_POLL_INTERVAL)
+        return pause

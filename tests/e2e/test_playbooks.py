@@ -5,6 +5,7 @@ the stack) and preheats content no other module touches; the tests run in file o
 ansible-runner, then remove + redeploy, backup + restore of a destroyed database, purge refusal, disk garbage
 collection, then upgrade.
 """
+import datetime
 import glob
 import json
 import os
@@ -207,6 +208,37 @@ def test_evict_removes_the_content_everywhere_and_a_new_preheat_downloads_it_aga
     rc, out = playbook("playbooks/preheat.yml", EVICT_PREHEAT_VARS)
     assert rc == 0, out[-3000:]
     assert digests <= set(cached_files().values()), "a preheat after the eviction did not download the content again"
+
+
+PARALLEL_IMAGES = ["%s/p2p-test/parallel:1.0" % REGISTRY, "%s/p2p-test/parallel:2.0" % REGISTRY]
+MISSING_IMAGE = "%s/p2p-test/not-in-the-registry:1.0" % REGISTRY
+
+
+def test_preheat_runs_every_entry_at_once_shows_jobs_and_progress_and_names_the_failed_one(stack):
+    """Three images in one run, one of them not in the registry: the two jobs exist at about the same time and are
+    printed before the wait, the wait prints each one's progress, both land byte-exact, and the run fails naming the
+    missing image only. The contrast is that missing image: its failure stops neither of the others."""
+    digests = {blob["digest"].split(":", 1)[1] for image in ("p2p-test/parallel:1.0", "p2p-test/parallel:2.0")
+               for blob in stack["images"][image]["platforms"]["linux/amd64"]["blobs"]}
+    rc, out = playbook("playbooks/preheat.yml", {"dragonfly_preheat_images": " ".join(PARALLEL_IMAGES + [MISSING_IMAGE]),
+                                                 "dragonfly_preheat_insecure_registry": "true"})
+    assert rc != 0, out[-3000:]
+    jobs = dict(re.findall(r"(p2p-test/parallel:\d\.0): job (\d+), \d+ tasks", out))
+    assert sorted(jobs) == ["p2p-test/parallel:1.0", "p2p-test/parallel:2.0"], out[-4000:]
+    assert "not-in-the-registry:1.0: failed" in out, out[-4000:]
+    for name, job_id in jobs.items():
+        assert re.search(r"preheat [^ ]*%s \(job %s\): finished, (\d+)/\1 tasks" % (re.escape(name), job_id), out), out[-4000:]
+    # Every job exists before the wait for the first begins (the job list is printed before the first progress
+    # line), so the jobs run at the same time in Dragonfly, and they were created within seconds of each other.
+    assert out.index("p2p-test/parallel:2.0: job") < out.index("(job %s): " % jobs["p2p-test/parallel:1.0"])
+    assert digests <= set(cached_files().values()), "a preheat next to a failing one did not land"
+    created = [MANAGER.call("GET", "/oapi/v1/jobs/%s" % job_id, bearer=token())["created_at"] for job_id in jobs.values()]
+    moments = sorted(datetime.datetime.fromisoformat(re.sub(r"\.\d+", "", value).replace("Z", "+00:00"))
+                     for value in created)
+    assert (moments[1] - moments[0]).total_seconds() < 15, created
+    # The failure names the missing image, and only it.
+    failure = out[out.index("Fail naming each entry that did not preheat"):out.index("PLAY RECAP")]
+    assert "not-in-the-registry:1.0" in failure and "parallel:" not in failure, failure
 
 
 def test_bad_survey_input_is_refused_before_anything_runs(stack):

@@ -46,6 +46,9 @@ IMAGES = {
     # Used only by the eviction test (tests/e2e/test_playbooks.py): a layer the scheduler knows about (over 4 MiB)
     # beside a config it does not (clients 1.4.2 and later fetch 4 MiB or less without it).
     "p2p-test/evict:1.0": {"linux/amd64": [6 * MIB]},
+    # Used only by the test of concurrent preheats (tests/e2e/test_playbooks.py).
+    "p2p-test/parallel:1.0": {"linux/amd64": [5 * MIB]},
+    "p2p-test/parallel:2.0": {"linux/amd64": [6 * MIB]},
     # Preheated by no test: what a verification must report missing.
     "p2p-test/never-preheated:1.0": {"linux/amd64": [1 * MIB]},
     "p2p-test/large:1.0": {"linux/amd64": [8 * MIB, 256 * MIB]},
