@@ -1,0 +1,91 @@
+"""The fleet lab for pytest: `lab.py up` once per session (tests/lab/README.md), `down` at its end unless
+P2P_FLEET_KEEP=1. Playbooks run from the checkout over SSH on inventories/lab."""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+import lab  # noqa: E402 pylint: disable=wrong-import-position
+
+TIMINGS = {}  # what took how long, printed at the end of the session
+
+
+def timed(name, started):
+    TIMINGS[name] = time.time() - started
+
+
+def pytest_terminal_summary(terminalreporter):
+    if TIMINGS:
+        terminalreporter.section("fleet lab timings")
+        for name, seconds in TIMINGS.items():
+            terminalreporter.write_line("%-40s %7.1f s" % (name, seconds))
+
+
+class Fleet:
+    """The running lab: inventory, hosts, origin and content, and helpers to run playbooks and commands."""
+
+    inventory = lab.INVENTORY
+
+    def __init__(self):
+        self.hosts = lab.inventory_hosts()
+        with open(lab.content_description()) as handle:
+            self.content = json.load(handle)
+        self.groups = json.loads(subprocess.run(
+            [os.path.join(os.path.dirname(sys.executable), "ansible-inventory"), "-i", self.inventory, "--list"],
+            capture_output=True, text=True, check=True).stdout)
+
+    def group(self, name):
+        return self.groups[name]["hosts"]
+
+    def playbook(self, name, *extra, limit=None):
+        """ansible-playbook PLAYBOOK on the lab inventory; extra: "k=v" strings or dicts. Returns (rc, output, recap)."""
+        command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", self.inventory,
+                   os.path.join(REPO, name)]
+        if limit:
+            command += ["--limit", limit]
+        for item in extra:
+            command += ["-e", item if isinstance(item, str) else json.dumps(item)]
+        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False,
+                                env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"))
+        output = result.stdout + result.stderr
+        return result.returncode, output, recap(output)
+
+    def ssh(self, host, command, check=True):
+        """A command on a lab host over SSH as the inventory's user; returns its stdout."""
+        result = lab.ssh(self.hosts[host], command, check=False)
+        if check:
+            assert result.returncode == 0, "%s on %s: %s" % (command, host, result.stderr)
+        return result.stdout
+
+
+def recap(output):
+    """{host: {ok, changed, unreachable, failed, skipped, rescued, ignored}} from a PLAY RECAP."""
+    found = {}
+    for host, counters in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, re.MULTILINE):
+        found[host] = {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", counters)}
+    return found
+
+
+@pytest.fixture(scope="session")
+def fleet():
+    started = time.time()
+    result = subprocess.run([sys.executable, os.path.join(HERE, "lab.py"), "up"], capture_output=True, text=True,
+                            check=False)
+    timed("lab up", started)
+    if result.returncode != 0:
+        pytest.fail("lab.py up failed:\n%s" % (result.stderr + result.stdout)[-4000:], pytrace=False)
+    try:
+        yield Fleet()
+    finally:
+        if os.environ.get("P2P_FLEET_KEEP") != "1":
+            started = time.time()
+            subprocess.run([sys.executable, os.path.join(HERE, "lab.py"), "down"], check=False)
+            timed("lab down", started)
