@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 """The fleet lab: several Debian hosts on this machine, reached over real SSH (tests/lab/README.md).
 
-    tests/lab/lab.py up                 create what is missing and start what is stopped (idempotent)
-    tests/lab/lab.py down               remove every container, the network and the state directory it made
-    tests/lab/lab.py status             what runs, where, and whether SSH answers
-    tests/lab/lab.py ssh HOST [CMD...]  an SSH session (or one command) on a lab host, as the inventory's user
+    python3 tests/lab/lab.py up                 create what is missing, start what is stopped (idempotent)
+    python3 tests/lab/lab.py down               remove every container, the network and the state directory
+    python3 tests/lab/lab.py status             what runs, where, whether SSH answers, memory
+    python3 tests/lab/lab.py ssh HOST [CMD...]  an SSH session (or one command) on a lab host, as the inventory's user
 
 The hosts are the inventory's (inventories/lab: each host's ansible_host is its address on the lab network),
 plus the test origin (`origin`, registry and file server with the test content) and the registry mirror every
@@ -393,12 +392,14 @@ def down():
         if docker("network", "inspect", NETWORK, check=False).returncode == 0:
             docker("network", "rm", NETWORK)
         for entry in os.listdir(STATE):
-            if entry != ".lock":
-                path = os.path.join(STATE, entry)
-                shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)  # pylint: disable=expression-not-assigned
+            path = os.path.join(STATE, entry)
+            if os.path.isdir(path):
+                shutil.rmtree(path)
+            elif entry != ".lock":
+                os.remove(path)
     shutil.rmtree(STATE, ignore_errors=True)
-    log("down: removed %d containers, the network %s and %s (the image %s stays)" % (len(names), NETWORK, STATE,
-                                                                                      HOST_IMAGE))
+    log("down: removed %d containers, the network %s and %s (the image %s stays)"
+        % (len(names), NETWORK, STATE, HOST_IMAGE))
 
 
 def memory_mib(container):

@@ -57,9 +57,10 @@ def test_preheat_lands_on_both_seed_hosts(fleet, tmp_path):
     seeds = sorted(fleet.group("dragonfly_seed_peer"))
     assert len(seeds) == 2
     started = time.time()
-    rc, output, _ = fleet.playbook("playbooks/preheat.yml", preheat_vars(tmp_path / "preheat.json"))
+    rc, output, found = fleet.playbook("playbooks/preheat.yml", preheat_vars(tmp_path / "preheat.json"))
     timed("preheat.yml (all_seed_peers)", started)
     assert rc == 0, output[-8000:]
+    assert set(found) == {fleet.group("dragonfly_manager")[0]} | set(seeds), found
     report = json.loads((tmp_path / "preheat.json").read_text())
     assert report["ok"] and report["scope"] == "all_seed_peers", report
     assert sorted(seed["ip"] for seed in report["seed_peers"]) == sorted(fleet.hosts[seed] for seed in seeds)
