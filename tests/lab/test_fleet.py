@@ -29,10 +29,12 @@ def test_site_converges_over_ssh(fleet):
     timed("site.yml, first run", started)
     assert rc == 0, output[-8000:]
     every_host_ok(fleet, found, output)
-    # Every component runs on its own host, from the mirror.
-    for host in fleet.group("dragonfly_peer"):
-        images = fleet.ssh(host, "sudo docker ps --format '{{.Image}}'").split()
-        assert images and all(image.startswith("mirror.p2p-fleet.test:5000/") for image in images), (host, images)
+    # Every host runs its components from images its own engine pulled from the mirror, and has no other image.
+    for host in fleet.hosts:
+        running = fleet.ssh(host, "sudo docker ps --format '{{.Image}}'").split()
+        pulled = fleet.ssh(host, "sudo docker images --format '{{.Repository}}:{{.Tag}}'").split()
+        assert running and set(running) <= set(pulled), (host, running, pulled)
+        assert all(image.startswith(lab.MIRROR + "/") for image in pulled), (host, pulled)
 
 
 def test_second_run_changes_nothing(fleet):
