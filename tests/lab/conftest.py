@@ -16,6 +16,7 @@ sys.path.insert(0, HERE)
 import lab  # noqa: E402 pylint: disable=wrong-import-position
 
 TIMINGS = {}  # what took how long, printed at the end of the session
+LOG_DIRS = []  # where the playbooks' output is kept
 
 
 def timed(name, started):
@@ -27,6 +28,8 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("fleet lab timings")
         for name, seconds in TIMINGS.items():
             terminalreporter.write_line("%-40s %7.1f s" % (name, seconds))
+        for log_dir in LOG_DIRS:
+            terminalreporter.write_line("playbook output (profile_tasks at the end of each): %s" % log_dir)
 
 
 class Fleet:
@@ -34,7 +37,9 @@ class Fleet:
 
     inventory = lab.INVENTORY
 
-    def __init__(self):
+    def __init__(self, log_dir):
+        self.log_dir = log_dir
+        self.runs = 0
         self.hosts = lab.inventory_hosts()
         with open(lab.content_description()) as handle:
             self.content = json.load(handle)
@@ -46,7 +51,8 @@ class Fleet:
         return self.groups[name]["hosts"]
 
     def playbook(self, name, *extra, limit=None):
-        """ansible-playbook PLAYBOOK on the lab inventory; extra: "k=v" strings or dicts. Returns (rc, output, recap)."""
+        """ansible-playbook PLAYBOOK on the lab inventory; extra: "k=v" strings or dicts. Returns (rc, output, recap).
+        The output, with the slowest tasks (profile_tasks) at its end, is kept in the session's log directory."""
         command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", self.inventory,
                    os.path.join(REPO, name)]
         if limit:
@@ -54,8 +60,12 @@ class Fleet:
         for item in extra:
             command += ["-e", item if isinstance(item, str) else json.dumps(item)]
         result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False,
-                                env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"))
+                                env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+                                         ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks"))
         output = result.stdout + result.stderr
+        self.runs += 1
+        with open(os.path.join(self.log_dir, "%02d-%s.log" % (self.runs, os.path.basename(name))), "w") as handle:
+            handle.write(output)
         return result.returncode, output, recap(output)
 
     def ssh(self, host, command, check=True):
@@ -75,7 +85,9 @@ def recap(output):
 
 
 @pytest.fixture(scope="session")
-def fleet():
+def fleet(tmp_path_factory):
+    log_dir = str(tmp_path_factory.mktemp("fleet-playbooks"))
+    LOG_DIRS.append(log_dir)
     started = time.time()
     result = subprocess.run([sys.executable, os.path.join(HERE, "lab.py"), "up"], capture_output=True, text=True,
                             check=False)
@@ -83,7 +95,7 @@ def fleet():
     if result.returncode != 0:
         pytest.fail("lab.py up failed:\n%s" % (result.stderr + result.stdout)[-4000:], pytrace=False)
     try:
-        yield Fleet()
+        yield Fleet(log_dir)
     finally:
         if os.environ.get("P2P_FLEET_KEEP") != "1":
             started = time.time()
