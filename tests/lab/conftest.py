@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -85,8 +86,12 @@ def recap(output):
 
 
 @pytest.fixture(scope="session")
-def fleet(tmp_path_factory):
-    log_dir = str(tmp_path_factory.mktemp("fleet-playbooks"))
+def fleet():
+    # Beside the checkout's test-run logs (scripts/lib.sh exports CHECKOUT_STATE); pytest's own temporary directories
+    # are rotated away by the next sessions on this machine.
+    log_dir = os.path.join(os.environ.get("CHECKOUT_STATE") or tempfile.gettempdir(), "lab-runs",
+                           time.strftime("%Y%m%d-%H%M%S"))
+    os.makedirs(log_dir, exist_ok=True)
     LOG_DIRS.append(log_dir)
     started = time.time()
     result = subprocess.run([sys.executable, os.path.join(HERE, "lab.py"), "up"], capture_output=True, text=True,

@@ -196,16 +196,21 @@ def write_if_changed(path, content, mode):
 
 # ------------------------------------------------------------------------------------------- the mirror
 def ensure_container(name, args, image):
-    """Start the container `name`, creating it with args + image when missing. Returns True when it was created."""
-    state = docker("inspect", "-f", "{{.State.Running}} {{.Config.Image}}", name, check=False)
+    """Start the container `name`, creating it with args + image when missing. Returns True when it was created.
+    One made with other arguments or another image (the host image rebuilt, the test content redefined) is left as
+    it is, with a word: replacing it would drop what runs on it."""
+    image_id = docker("image", "inspect", "-f", "{{.Id}}", image).stdout.strip()
+    spec = hashlib.sha256(json.dumps([args, image_id]).encode()).hexdigest()[:16]
+    state = docker("inspect", "-f", '{{.State.Running}} {{index .Config.Labels "%s.spec"}}' % LABEL, name, check=False)
     if state.returncode == 0:
-        running, current = state.stdout.split()
-        if current != image:
-            log("%s runs %s, not %s: `down` and `up` to replace it" % (name, current, image))
+        running, current = (state.stdout.split() + [""])[:2]
+        if current != spec:
+            log("%s was made with other settings or another image: `down` and `up` to remake it" % name)
         if running != "true":
             docker("start", name)
         return False
-    docker("run", "-d", "--name", name, "--label", "%s=%s" % (LABEL, NAME), *args, image)
+    docker("run", "-d", "--name", name, "--label", "%s=%s" % (LABEL, NAME), "--label", "%s.spec=%s" % (LABEL, spec),
+           *args, image)
     return True
 
 
