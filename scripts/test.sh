@@ -22,6 +22,9 @@
 #              preflight refusals, preheat and cache_assert, pulls through a peer with a private containerd,
 #              the playbooks through ansible-runner, remove and redeploy
 #   molecule   molecule scenarios (extensions/molecule): converge, idempotence, independent verify
+#   lab        the fleet lab (tests/lab: hosts of their own over SSH, images from a lab registry mirror):
+#              site.yml on inventories/lab converges, a second run changes nothing, a preheat lands on both seed
+#              hosts and verify.yml passes; the lab is removed at the end (P2P_FLEET_KEEP=1 keeps it)
 #
 # How they run: the static gates (yamllint .. ee) run one after another in one lane, at a lower CPU priority;
 # beside them, the stack lane builds the images (on a fresh machine the client crate takes most of the run)
@@ -37,7 +40,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
-ALL_GATES=(yamllint lint sanity units runtime changelog docs build ee images smoke e2e molecule)
+ALL_GATES=(yamllint lint sanity units runtime changelog docs build ee images smoke e2e molecule lab)
 
 gate_yamllint() { yamllint --strict .; }
 
@@ -167,8 +170,13 @@ gate_molecule() {
     return $failed
 }
 
+gate_lab() {
+
+    python -m pytest -p no:cacheprovider tests/lab -v
+}
+
 STATIC_GATES=(yamllint lint sanity units runtime changelog docs build ee)
-STACK_GATES=(smoke e2e molecule)
+STACK_GATES=(smoke e2e molecule lab)
 QUICK_GATES=(yamllint lint sanity units changelog docs build)
 
 RUN_DIR=""
