@@ -57,6 +57,9 @@ SEED = (SEED_PLAY, PREFIX + "-seed-peer")
     # TEST-NET-1: no host has it.
     (MANAGER, {"dragonfly_bind_address": "192.0.2.1"}, "is not an address of"),
     (MANAGER, {"dragonfly_manager_rest_bind_address": "192.0.2.1"}, "TLS port could not bind to it"),
+    # A Python without the cryptography library (-S leaves out every site directory), as on a host that lacks
+    # python3-cryptography: the generated certificate could not be made.
+    (MANAGER, {"ansible_python_interpreter": "/usr/bin/python3 -S"}, "needs the Python library cryptography 3.3 or newer"),
     (MANAGER, {"dragonfly_manager_tls_certificate": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"},
      "give dragonfly_manager_tls_certificate"),
     (SEED, {"dragonfly_seed_peer_gc_disk_low_threshold_percent": 80}, "(1 to below the high one)"),
