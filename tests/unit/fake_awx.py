@@ -7,7 +7,8 @@
 It keeps objects in memory and answers the way AWX 24 does where the modules' change detection depends on it:
 list views filtered by the query (`name=`, `organization=`, `or__id`/`or__name`), `url` and `related.survey_spec` in
 every object, credential inputs that the credential type marks `secret` read back as `$encrypted$`, password
-question defaults of a survey read back as `$encrypted$`, association sub-lists (`credentials/`). Every request is
+question defaults of a survey read back as `$encrypted$`, association sub-lists (`credentials/`, `success_nodes/`), the
+`unified_job_templates` union that workflow nodes are looked up in. Every request is
 recorded, so a test can say which ones changed something.
 """
 
@@ -49,7 +50,8 @@ class FakeAWX(object):
         self._next_id += 1
         obj['type'] = endpoint[:-1] if endpoint.endswith('s') else endpoint
         obj['url'] = '%s%s/%d/' % (API, endpoint, obj['id'])
-        obj['related'] = {'survey_spec': obj['url'] + 'survey_spec/'} if endpoint == 'job_templates' else {}
+        obj['related'] = ({'survey_spec': obj['url'] + 'survey_spec/'}
+                          if endpoint in ('job_templates', 'workflow_job_templates') else {})
         self.objects.setdefault(endpoint, []).append(obj)
         return obj
 
@@ -129,9 +131,11 @@ class FakeAWX(object):
                 self.surveys.pop(key, None)
                 return 200, None
         if method == 'GET':
-            members = [self._find(sub, i) for i in self.associations.get(key, [])]
+            # Members of another kind than the sub-list's name (success_nodes are workflow_job_template_nodes).
+            member_endpoint = 'workflow_job_template_nodes' if sub.endswith('_nodes') else sub
+            members = [self._find(member_endpoint, i) for i in self.associations.get(key, [])]
             return 200, {'count': len(members), 'next': None, 'previous': None,
-                         'results': [self.view(sub, m) for m in members if m]}
+                         'results': [self.view(member_endpoint, m) for m in members if m]}
         if method == 'POST':
             ids = self.associations.setdefault(key, [])
             if (body or {}).get('disassociate'):
@@ -145,7 +149,10 @@ class FakeAWX(object):
         either = {k[4:]: v for k, v in query.items() if k.startswith('or__')}
         exact = {k: v for k, v in query.items() if not k.startswith('or__') and k not in ('page', 'page_size')}
         found = []
-        for obj in self.objects.get(endpoint, []):
+        # AWX's union of everything a workflow node can run; the objects keep their own type.
+        objects = (self.objects.get('job_templates', []) + self.objects.get('workflow_job_templates', [])
+                   if endpoint == 'unified_job_templates' else self.objects.get(endpoint, []))
+        for obj in objects:
             if any(str(obj.get(k)) != v for k, v in exact.items()):
                 continue
             if either and not any(str(obj.get(k)) == v for k, v in either.items()):

@@ -73,7 +73,7 @@ def run_setup(awx, playbook, tmp_path, **overrides):
 
 def test_setup_creates_everything_then_changes_nothing(awx, tmp_path):
     changed, out = run_setup(awx, SETUP, tmp_path)
-    assert changed == 3, out[-3000:]  # the credential type, the credential, the job templates (one loop)
+    assert changed == 4, out[-3000:]  # the credential type, the credential, the job templates (one loop), the workflow
     [ctype] = [t for t in awx.objects['credential_types'] if t['name'] == 'Dragonfly manager']
     [cred] = [c for c in awx.objects['credentials'] if c['name'] == 'Dragonfly manager']
     assert cred['credential_type'] == ctype['id'] and cred['inputs']['token'] == TOKEN
@@ -89,6 +89,19 @@ def test_setup_creates_everything_then_changes_nothing(awx, tmp_path):
             assert survey['spec'] and template.get('survey_enabled'), name
         linked = awx.associations.get(('job_templates', template['id'], 'credentials'), [])
         assert (cred['id'] in linked) == (name in ('Dragonfly preheat', 'Dragonfly verify', 'Dragonfly evict')), (name, linked)
+
+    # The workflow: deploy, then preheat, then verify, each node on the job template of its name; the preheat survey.
+    [workflow] = awx.objects['workflow_job_templates']
+    assert workflow['name'] == 'Dragonfly deploy, preheat and verify' and workflow.get('survey_enabled')
+    assert awx.surveys[('workflow_job_templates', workflow['id'], 'survey_spec')]['spec'], 'the workflow has no survey'
+    nodes = dict((node['identifier'], node) for node in awx.objects['workflow_job_template_nodes'])
+    assert sorted(nodes) == ['deploy', 'preheat', 'verify']
+    assert all(node['workflow_job_template'] == workflow['id'] for node in nodes.values())
+    assert dict((name, node['unified_job_template']) for name, node in nodes.items()) == dict(
+        (name, templates['Dragonfly ' + name]['id']) for name in nodes)
+    success = dict((name, awx.associations.get(('workflow_job_template_nodes', node['id'], 'success_nodes'), []))
+                   for name, node in nodes.items())
+    assert success == {'deploy': [nodes['preheat']['id']], 'preheat': [nodes['verify']['id']], 'verify': []}, success
 
     before = len(awx.requests)
     changed, out = run_setup(awx, SETUP, tmp_path)
