@@ -191,7 +191,7 @@ def test_evict_removes_the_content_everywhere_and_a_new_preheat_downloads_it_aga
     assert digests <= set(cached_files().values())
 
     rc, out = playbook("playbooks/evict.yml", EVICT_VARS, "--check")
-    assert rc == 0 and "changed=1" in out, out[-3000:]
+    assert rc == 0 and re.search(r"changed=[1-9]", out), out[-3000:]
     assert re.search(r"held by [^;]*\(%s\)" % re.escape(GATEWAY), out), out[-3000:]
     assert digests <= set(cached_files().values()), "check mode evicted something"
 
@@ -199,7 +199,7 @@ def test_evict_removes_the_content_everywhere_and_a_new_preheat_downloads_it_aga
     assert rc == 0, out[-4000:]
     assert not digests & set(cached_files().values()), "evict.yml left content of the image or file behind"
     # The image's config (4 MiB or less) went through dfctl: the scheduler never knew the seed peer held it.
-    assert re.search(r"\d+ file\(s\) on disk before, [1-9]\d* removed with dfctl, none left", out), out[-3000:]
+    assert re.search(r"\d+ file\(s\) on disk before, [1-9]\d* removed with dfctl, 0 left", out), out[-3000:]
     rc, out = playbook("playbooks/evict.yml", EVICT_VARS)
     assert rc == 0 and "changed=0" in out, out[-3000:]
 

@@ -57,9 +57,6 @@ SEED = (SEED_PLAY, PREFIX + "-seed-peer")
     # TEST-NET-1: no host has it.
     (MANAGER, {"dragonfly_bind_address": "192.0.2.1"}, "is not an address of"),
     (MANAGER, {"dragonfly_manager_rest_bind_address": "192.0.2.1"}, "TLS port could not bind to it"),
-    # A Python without the cryptography library (-S leaves out every site directory), as on a host that lacks
-    # python3-cryptography: the generated certificate could not be made.
-    (MANAGER, {"ansible_python_interpreter": "/usr/bin/python3 -S"}, "needs the Python library cryptography 3.3 or newer"),
     (MANAGER, {"dragonfly_manager_tls_certificate": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"},
      "give dragonfly_manager_tls_certificate"),
     (SEED, {"dragonfly_seed_peer_gc_disk_low_threshold_percent": 80}, "(1 to below the high one)"),
@@ -71,6 +68,23 @@ def test_preflight_refuses_and_changes_nothing(playbook_runner, tmp_path, role, 
     rc, out = playbook_runner(play, extra_vars=dict(COMMON, dragonfly_base_dir=base, **bad))
     assert rc != 0, out
     assert message in out, out
+    assert_nothing_changed(base, project, before)
+
+
+def test_manager_host_without_the_cryptography_library_is_refused(playbook_runner, tmp_path):
+    """A Python without the cryptography library, as on a manager host that lacks python3-cryptography: the role could
+    not generate its proxy's certificate. -S leaves out every site directory; Ansible wants the interpreter as one path,
+    hence the wrapper. The contrast is test_valid_input_passes_preflight_and_check_mode_changes_nothing: the same
+    preflight with this venv's Python, which has the library, passes."""
+    python = tmp_path / "python3-without-site"
+    python.write_text("#!/bin/sh\nexec /usr/bin/python3 -S \"$@\"\n")
+    python.chmod(0o755)
+    play, project = MANAGER
+    base = str(tmp_path / "base")
+    before = docker_containers("com.docker.compose.project=" + project)
+    rc, out = playbook_runner(play, extra_vars=dict(COMMON, dragonfly_base_dir=base, ansible_python_interpreter=str(python)))
+    assert rc != 0, out
+    assert "needs the Python library cryptography 3.3 or newer" in out and "python3-cryptography" in out, out
     assert_nothing_changed(base, project, before)
 
 
