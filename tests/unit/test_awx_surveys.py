@@ -26,7 +26,7 @@ AWX_DIR = os.path.join(REPO_ROOT, 'extensions', 'awx')
 SURVEY_DIR = os.path.join(AWX_DIR, 'surveys')
 PROJECT_DIR = os.path.join(REPO_ROOT, 'examples', 'awx-project')
 DOCS = os.path.join(REPO_ROOT, 'docs', 'awx.md')
-COMMON_SPEC = os.path.join(REPO_ROOT, 'roles', 'common', 'meta', 'argument_specs.yml')
+COMMON_SPEC = os.path.join(REPO_ROOT, 'roles', '_common', 'meta', 'argument_specs.yml')
 
 SURVEYS = sorted(name[:-4] for name in os.listdir(SURVEY_DIR) if name.endswith('.yml'))
 

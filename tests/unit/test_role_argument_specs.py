@@ -26,7 +26,7 @@ ROLES_DIR = os.path.join(REPO_ROOT, 'roles')
 DOCS = os.path.join(REPO_ROOT, 'docs', 'roles.md')
 
 # The internal role holding the shared settings; every other role is a component role that includes it.
-COMMON_ROLE = 'common'
+COMMON_ROLE = '_common'
 
 ROLES = sorted(name for name in os.listdir(ROLES_DIR) if os.path.isdir(os.path.join(ROLES_DIR, name)))
 COMPONENT_ROLES = [role for role in ROLES if role != COMMON_ROLE]
