@@ -261,15 +261,13 @@ def includes_in(data):
     """(entry point, variable names) of the include_role tasks of _common in a task list, play or block."""
     if isinstance(data, list):
         for item in data:
-            for found in includes_in(item):
-                yield found
+            yield from includes_in(item)
     elif isinstance(data, dict):
         include = data.get('ansible.builtin.include_role') or data.get('include_role')
         if isinstance(include, dict) and include.get('name') == 'p2p.dragonfly.%s' % COMMON_ROLE:
             yield include.get('tasks_from', 'main'), set(data.get('vars') or {})
         for key in ('tasks', 'pre_tasks', 'post_tasks', 'handlers', 'block', 'rescue', 'always'):
-            for found in includes_in(data.get(key)):
-                yield found
+            yield from includes_in(data.get(key))
 
 
 def test_callers_pass_the_inputs_of_common():
