@@ -40,10 +40,10 @@ run_logged() {
     log "$name: done in $((SECONDS - start)) s"
 }
 
-# The release set the roles deploy by default (roles/common/defaults/main.yml): what the suite and the main
+# The release set the roles deploy by default (roles/_common/defaults/main.yml): what the suite and the main
 # job build and run unless P2P_DRAGONFLY_RELEASE_SETS names others.
 default_release_set() {
-    sed -n 's/^dragonfly_release_set: "\(.*\)"$/\1/p' "$REPO_ROOT/roles/common/defaults/main.yml"
+    sed -n 's/^dragonfly_release_set: "\(.*\)"$/\1/p' "$REPO_ROOT/roles/_common/defaults/main.yml"
 }
 
 # One value of the lab definition (tests/lib/lab.yml; tests/lib/p2p_lab/lab.py says which names): its network,

@@ -634,7 +634,7 @@ def test_rotate_applies_every_new_secret_before_the_old_is_refused(stack, tmp_pa
     assert rc == 0 and re.search(r"changed=[1-9]", out), out[-3000:]
 
 
-MARKER = ".p2p-dragonfly-created"  # roles/common/vars/main.yml
+MARKER = ".p2p-dragonfly-created"  # roles/_common/vars/main.yml
 # Every directory the inventory's purge deletes (the roles' _dragonfly_purge_paths and project directories).
 PURGED = ["manager", "manager/log", "manager/mariadb", "manager/redis", "scheduler", "scheduler/log",
           "seed-peer", "seed-peer/cache", "seed-peer/log", "peer", "peer/cache", "peer/log"]
@@ -737,7 +737,7 @@ def test_disk_gc_threshold_is_the_capacity_dfdaemon_collects_against(stack):
 
 
 def release_set_images(name):
-    """The dragonflyoss/* images a release set deploys (roles/common/vars/main.yml), sorted."""
+    """The dragonflyoss/* images a release set deploys (roles/_common/vars/main.yml), sorted."""
     versions = release_set(name)
     return sorted("dragonflyoss/%s:%s" % (component, versions[component]) for component in ("manager", "scheduler", "client"))
 

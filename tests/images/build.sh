@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the real Dragonfly images from the pinned upstream releases, and the test fixtures, locally.
 #
-#   tests/images/build.sh [RELEASE_SET...]     default: every set in roles/common/vars/main.yml
+#   tests/images/build.sh [RELEASE_SET...]     default: every set in roles/_common/vars/main.yml
 #   tests/images/build.sh --fixtures-only      only the test fixtures (registry, file server, MariaDB, Redis, nginx,
 #                                              and the crictl binary)
 #
@@ -191,7 +191,7 @@ main() {
         return
     fi
     local sets
-    sets=$(release_sets "$REPO_ROOT/roles/common/vars/main.yml" "$@")
+    sets=$(release_sets "$REPO_ROOT/roles/_common/vars/main.yml" "$@")
 
     # The client crates are the long pole (RocksDB): they build in the background while the Go binaries,
     # the base image and the fixtures build beside them at a lower CPU priority (nice 10), on the cores

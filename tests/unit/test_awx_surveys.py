@@ -5,7 +5,7 @@
 """The AWX job template surveys (extensions/awx/surveys/) are valid and agree with the collection.
 
 AWX has no boolean question type: flags are multiple choice "false"/"true". Secrets are password questions, and the
-manager's URL and token are never questions (a credential injects them). The deploy survey offers what the common
+manager's URL and token are never questions (a credential injects them). The deploy survey offers what the _common
 role's argument spec accepts, with its defaults; verify asks the content questions exactly like preheat; every
 question is documented in docs/awx.md; every survey belongs to a job template of extensions/awx/setup.yml, and every job template has a project
 playbook in examples/awx-project that imports an existing playbook of the collection.
@@ -26,7 +26,7 @@ AWX_DIR = os.path.join(REPO_ROOT, 'extensions', 'awx')
 SURVEY_DIR = os.path.join(AWX_DIR, 'surveys')
 PROJECT_DIR = os.path.join(REPO_ROOT, 'examples', 'awx-project')
 DOCS = os.path.join(REPO_ROOT, 'docs', 'awx.md')
-COMMON_SPEC = os.path.join(REPO_ROOT, 'roles', 'common', 'meta', 'argument_specs.yml')
+COMMON_SPEC = os.path.join(REPO_ROOT, 'roles', '_common', 'meta', 'argument_specs.yml')
 
 SURVEYS = sorted(name[:-4] for name in os.listdir(SURVEY_DIR) if name.endswith('.yml'))
 

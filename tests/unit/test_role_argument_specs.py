@@ -5,9 +5,14 @@
 """The roles' argument specs (meta/argument_specs.yml) and docs/roles.md agree with the roles' defaults.
 
 Every variable of a role's defaults/main.yml is an option of the spec's entry point ``main``, with the same
-default, a type and a description; the component roles also document the shared settings of the internal
-role ``common`` (they expose them with include_role public: true), with the same text as ``common`` itself.
-docs/roles.md has one table row per option, with the same default.
+default, a type and a description. The shared settings are documented once: they are the defaults of the internal
+role ``_common``, whose entry point ``main`` documents and validates them (every component role depends on it);
+no component role's spec repeats them. docs/roles.md has one table row per option, with the same default, the
+shared settings in the section of ``_common``.
+
+``_common`` has one entry point per task file; the options of the entry points other than ``main`` are the explicit
+inputs (``_dragonfly_*``) its callers pass, and every include_role of ``_common`` passes the required ones and no
+other. No role builds variable names from a role name (a ``vars`` lookup).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,7 +31,7 @@ ROLES_DIR = os.path.join(REPO_ROOT, 'roles')
 DOCS = os.path.join(REPO_ROOT, 'docs', 'roles.md')
 
 # The internal role holding the shared settings; every other role is a component role that includes it.
-COMMON_ROLE = 'common'
+COMMON_ROLE = '_common'
 
 ROLES = sorted(name for name in os.listdir(ROLES_DIR) if os.path.isdir(os.path.join(ROLES_DIR, name)))
 COMPONENT_ROLES = [role for role in ROLES if role != COMMON_ROLE]
@@ -65,18 +70,19 @@ def role_defaults(role):
 
 def expected_variables(role):
     """The variables the role's spec must document, with their defaults."""
-    variables = dict(role_defaults(role))
-    if role != COMMON_ROLE:
-        variables.update(role_defaults(COMMON_ROLE))
-    return variables
+    return dict(role_defaults(role))
 
 
-def entry_point(role):
+def entry_points(role):
     path = role_path(role, 'meta', 'argument_specs.yml')
     assert os.path.exists(path), '%s is missing' % rel(path)
     data = load_yaml(path) or {}
-    specs = data.get('argument_specs') or {}
-    assert 'main' in specs, '%s has no entry point main (found: %s)' % (rel(path), sorted(specs))
+    return data.get('argument_specs') or {}
+
+
+def entry_point(role):
+    specs = entry_points(role)
+    assert 'main' in specs, 'roles/%s/meta/argument_specs.yml has no entry point main (found: %s)' % (role, sorted(specs))
     return specs['main']
 
 
@@ -112,8 +118,6 @@ def test_options_are_the_defaults_variables(role):
     expected = set(expected_variables(role))
     options = set(spec_options(role))
     where = 'roles/%s/defaults/main.yml' % role
-    if role != COMMON_ROLE:
-        where += ' and roles/%s/defaults/main.yml' % COMMON_ROLE
     problems = []
     missing = sorted(expected - options)
     if missing:
@@ -194,14 +198,108 @@ def test_lists_declare_elements(role):
 
 
 @pytest.mark.parametrize('role', COMPONENT_ROLES)
-def test_shared_settings_are_documented_alike(role):
-    """Argument specs cannot include other files: the shared settings are repeated and must not drift."""
-    shared = spec_options(COMMON_ROLE)
-    options = spec_options(role)
-    differing = sorted(name for name in shared if name in options and not same(options[name], shared[name]))
-    assert not differing, (
-        'roles/%s/meta/argument_specs.yml: shared settings differ from roles/%s/meta/argument_specs.yml '
-        '(copy them from there): %s' % (role, COMMON_ROLE, ', '.join(differing)))
+def test_shared_settings_are_documented_once(role):
+    """The shared settings are options of _common's main only: a component role's spec neither repeats them (in any
+    entry point) nor leaves its readers without a pointer to where they are."""
+    shared = set(role_defaults(COMMON_ROLE))
+    repeated = sorted('%s: %s' % (name, ', '.join(sorted(set(spec.get('options') or {}) & shared)))
+                      for name, spec in entry_points(role).items() if set(spec.get('options') or {}) & shared)
+    assert not repeated, (
+        'roles/%s/meta/argument_specs.yml repeats shared settings of roles/%s (document them there only): %s'
+        % (role, COMMON_ROLE, '; '.join(repeated)))
+    description = ' '.join(description_paragraphs(entry_point(role)))
+    assert 'p2p.dragonfly.%s' % COMMON_ROLE in description, (
+        'roles/%s/meta/argument_specs.yml: the description of main does not say that the shared settings are options '
+        'of p2p.dragonfly.%s' % (role, COMMON_ROLE))
+
+
+def test_common_has_one_entry_point_per_task_file():
+    tasks = sorted(name[:-4] for name in os.listdir(role_path(COMMON_ROLE, 'tasks')) if name.endswith('.yml'))
+    assert sorted(entry_points(COMMON_ROLE)) == tasks, (
+        'roles/%s: entry points %s, task files %s' % (COMMON_ROLE, sorted(entry_points(COMMON_ROLE)), tasks))
+
+
+def common_inputs():
+    """{entry point: {option: spec}} of _common's entry points other than main (their explicit inputs)."""
+    return dict((name, spec.get('options') or {}) for name, spec in entry_points(COMMON_ROLE).items() if name != 'main')
+
+
+@pytest.mark.parametrize('entry', sorted(common_inputs()))
+def test_common_inputs_are_explicit_and_documented(entry):
+    """Each input is a _dragonfly_* variable with a type and a description, required or with the default the task
+    applies, and its task file reads it."""
+    with open(role_path(COMMON_ROLE, 'tasks', entry + '.yml')) as f:
+        tasks = f.read()
+    problems = []
+    for name, option in sorted(common_inputs()[entry].items()):
+        if not name.startswith('_dragonfly_'):
+            problems.append('%s: not a _dragonfly_* name' % name)
+        if option.get('type') not in VALID_TYPES or not description_paragraphs(option):
+            problems.append('%s: no type or no description' % name)
+        if not option.get('required') and 'default' not in option:
+            problems.append('%s: neither required nor with a default' % name)
+        if 'default' in option and not re.search(r'%s \| default\(%s\)' % (name, re.escape(json.dumps(option['default']))), tasks):
+            problems.append('%s: the task file does not apply its default %r' % (name, option['default']))
+        if name not in tasks:
+            problems.append('%s: the task file does not read it' % name)
+    assert not problems, 'roles/%s/meta/argument_specs.yml, entry point %s:\n  %s' % (COMMON_ROLE, entry, '\n  '.join(problems))
+
+
+def common_includes():
+    """(file, entry point, variables) of every include_role of _common in the roles and playbooks."""
+    found = []
+    for top in ('roles', 'playbooks'):
+        for root, _dirs, files in os.walk(os.path.join(REPO_ROOT, top)):
+            for name in sorted(files):
+                if name.endswith('.yml') and os.path.basename(root) == 'tasks' or top == 'playbooks' and name.endswith('.yml'):
+                    path = os.path.join(root, name)
+                    found.extend((rel(path), entry, variables) for entry, variables in includes_in(load_yaml(path)))
+    return found
+
+
+def includes_in(data):
+    """(entry point, variable names) of the include_role tasks of _common in a task list, play or block."""
+    if isinstance(data, list):
+        for item in data:
+            yield from includes_in(item)
+    elif isinstance(data, dict):
+        include = data.get('ansible.builtin.include_role') or data.get('include_role')
+        if isinstance(include, dict) and include.get('name') == 'p2p.dragonfly.%s' % COMMON_ROLE:
+            yield include.get('tasks_from', 'main'), set(data.get('vars') or {})
+        for key in ('tasks', 'pre_tasks', 'post_tasks', 'handlers', 'block', 'rescue', 'always'):
+            yield from includes_in(data.get(key))
+
+
+def test_callers_pass_the_inputs_of_common():
+    """Every include_role of _common passes the required inputs of its entry point and no undocumented _dragonfly_*
+    input (the entry point main takes none: it reads the shared settings)."""
+    includes = common_includes()
+    assert includes, 'no include_role of p2p.dragonfly.%s found' % COMMON_ROLE
+    inputs = common_inputs()
+    problems = []
+    for path, entry, variables in includes:
+        options = inputs.get(entry, {})
+        required = set(name for name, option in options.items() if option.get('required'))
+        passed = set(name for name in variables if name.startswith('_dragonfly_'))
+        if entry not in entry_points(COMMON_ROLE):
+            problems.append('%s: no entry point %s' % (path, entry))
+        if required - passed:
+            problems.append('%s (%s): does not pass %s' % (path, entry, ', '.join(sorted(required - passed))))
+        if passed - set(options):
+            problems.append('%s (%s): passes undocumented %s' % (path, entry, ', '.join(sorted(passed - set(options)))))
+    assert not problems, '\n  '.join(['include_role of p2p.dragonfly.%s:' % COMMON_ROLE] + problems)
+
+
+def test_no_variable_names_built_from_a_role_name():
+    """A role reads its own variables by name and hands _common explicit inputs: no vars lookup in the roles."""
+    found = []
+    for root, _dirs, files in os.walk(ROLES_DIR):
+        for name in sorted(files):
+            if name.endswith(('.yml', '.j2')):
+                with open(os.path.join(root, name)) as f:
+                    if re.search(r"(query|lookup|q)\(\s*'(ansible\.builtin\.)?vars'", f.read()):
+                        found.append(rel(os.path.join(root, name)))
+    assert not found, 'vars lookups in: %s' % ', '.join(found)
 
 
 def test_release_set_choices_are_the_tested_sets():
@@ -228,7 +326,7 @@ def test_shared_defaults_are_in_scope_for_validation(role):
     """Ansible validates a role's arguments before its first task and renders the templated values then.
 
     A default built from a shared setting (e.g. "{{ dragonfly_base_dir }}/manager") fails with "is undefined"
-    unless the shared defaults are already loaded: the role must depend on the common role in meta/main.yml
+    unless the shared defaults are already loaded: the role must depend on the _common role in meta/main.yml
     (its include_role public: true comes too late).
     """
     shared = set(role_defaults(COMMON_ROLE))
@@ -277,10 +375,9 @@ def parse_default_cell(cell):
 
 @pytest.mark.parametrize('role', ROLES)
 def test_docs_list_every_option(role):
-    """Each option has a row in its role's section; shared settings in the section of the common role."""
-    shared = set(spec_options(COMMON_ROLE))
+    """Each option has a row in its role's section; shared settings in the section of the _common role only."""
     options = spec_options(role)
-    own = set(options) - shared if role != COMMON_ROLE else set(options)
+    own = set(options)
     rows = docs_section(role)
     problems = []
     missing = sorted(own - set(rows))

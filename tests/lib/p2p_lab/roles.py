@@ -1,11 +1,11 @@
 """What the collection's roles define for the tests: their defaults (roles/*/defaults/main.yml) and the release
-sets they deploy (roles/common/vars/main.yml), read from this checkout."""
+sets they deploy (roles/_common/vars/main.yml), read from this checkout."""
 import os
 
 import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-ROLES = ("common", "manager", "scheduler", "seed_peer", "peer")
+ROLES = ("_common", "manager", "scheduler", "seed_peer", "peer")
 
 
 def _load(path):
@@ -22,10 +22,10 @@ def defaults():
 
 
 def default_release_set():
-    """The release set the roles deploy by default (roles/common/defaults/main.yml)."""
-    return str(_load("roles/common/defaults/main.yml")["dragonfly_release_set"])
+    """The release set the roles deploy by default (roles/_common/defaults/main.yml)."""
+    return str(_load("roles/_common/defaults/main.yml")["dragonfly_release_set"])
 
 
 def release_set(name):
-    """A set of the roles' release table (roles/common/vars/main.yml): {manager, scheduler, client, ...}."""
-    return _load("roles/common/vars/main.yml")["_dragonfly_release_sets"][name]
+    """A set of the roles' release table (roles/_common/vars/main.yml): {manager, scheduler, client, ...}."""
+    return _load("roles/_common/vars/main.yml")["_dragonfly_release_sets"][name]
