@@ -337,6 +337,29 @@ def test_a_peer_and_a_seed_peer_join_with_limit_and_without_the_manager_host(sta
         assert rc == 0, out[-3000:]
 
 
+def test_tags_run_the_usual_parts_alone(stack):
+    """site.yml's tags on the deployed stack (docs/getting-started.md, Tags): preflight runs the checks and deploys
+    nothing, runtime runs the container runtime wiring alone, scheduler the scheduler's play alone (the manager's
+    endpoint read on its host instead of its play). The contrast is the full run, which runs them all (the other
+    tests' site.yml runs)."""
+    rc, out = playbook("playbooks/site.yml", "--tags=preflight")
+    assert rc == 0 and re.search(r"localhost\s*: ok=\d+\s+changed=0", out), out[-3000:]
+    assert "Check that the docker compose v2 plugin is installed and recent enough" in out, out[-3000:]
+    assert "Write the manager's files" not in out and "Bootstrap the manager" not in out, out[-3000:]
+    assert "p2p.dragonfly.scheduler : Render the scheduler configuration" not in out
+
+    rc, out = playbook("playbooks/site.yml", "--tags=runtime")
+    assert rc == 0 and re.search(r"localhost\s*: ok=\d+\s+changed=0", out), out[-3000:]
+    assert "p2p.dragonfly.peer : Wire the container runtime to the peer's proxy, or restore it" in out, out[-3000:]
+    assert "Check that the docker compose v2 plugin" not in out and "Write the" not in out, out[-3000:]
+
+    rc, out = playbook("playbooks/site.yml", "--tags=scheduler")
+    assert rc == 0 and re.search(r"localhost\s*: ok=\d+\s+changed=0", out), out[-3000:]
+    assert "p2p.dragonfly.scheduler : Render the scheduler configuration" in out, out[-3000:]
+    assert "Read the deployed manager's endpoint on its host" in out
+    assert "Bootstrap the manager" not in out and "p2p.dragonfly.seed_peer :" not in out, out[-3000:]
+
+
 REDIS_PORT = STACK.var("dragonfly_redis_port")
 SCHEDULER_PORT = STACK.var("dragonfly_scheduler_port")
 # The peer's and the seed peer's proxy: dragonfly_*_proxy_bind_address, loopback.
