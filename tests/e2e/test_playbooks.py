@@ -284,6 +284,82 @@ def test_cluster_info_lists_the_real_peers_and_drops_a_stopped_one(stack, tmp_pa
         subprocess.run(["docker", "start", peer], check=True, capture_output=True)
 
 
+# Two more client hosts for the join test: inventory names of their own on this machine, with ports, instance names
+# and directories of their own; their facts are this host's.
+JOINING = {
+    "dragonfly_peer": {"e2e-joining-peer": dict(
+        dragonfly_peer_name="joining-peer", dragonfly_peer_upload_port=24100, dragonfly_peer_proxy_port=24101,
+        dragonfly_peer_metrics_port=24102, dragonfly_peer_health_port=24103, dragonfly_peer_stats_port=24104,
+        dragonfly_peer_storage_tcp_port=24105, dragonfly_peer_storage_quic_port=24106)},
+    "dragonfly_seed_peer": {"e2e-joining-seed": dict(
+        dragonfly_seed_peer_name="joining-seed", dragonfly_seed_peer_upload_port=24110,
+        dragonfly_seed_peer_proxy_port=24111, dragonfly_seed_peer_metrics_port=24112,
+        dragonfly_seed_peer_health_port=24113, dragonfly_seed_peer_stats_port=24114,
+        dragonfly_seed_peer_storage_tcp_port=24115, dragonfly_seed_peer_storage_quic_port=24116)},
+}
+
+
+def test_a_peer_and_a_seed_peer_join_with_limit_and_without_the_manager_host(stack, tmp_path):
+    """site.yml --limit <new host>, the usual way to add a node, on a run that leaves the manager host (and the
+    scheduler's) out: the roles read the deployed manager's endpoint on its host instead of from its play. The new peer
+    and seed peer register, a preheat with all_seed_peers then lands on both seed peers and verify.yml passes on both.
+    The contrast: the same --limit run without that first step (site.yml's endpoint play skipped with a tag) fails
+    before changing anything, as it did before."""
+    joining = tmp_path / "joining.yml"
+    local = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
+    joining.write_text(yaml.safe_dump({"all": {"children": dict(
+        (group, {"hosts": dict((name, dict(local, **settings)) for name, settings in hosts.items())})
+        for group, hosts in JOINING.items())}}))
+    inventory = "--inventory=%s" % joining
+    try:
+        rc, out = playbook("playbooks/site.yml", inventory, "--limit=e2e-joining-peer", "--skip-tags=manager_endpoint")
+        assert rc != 0 and "does not know the manager" in out, out[-3000:]
+        assert not os.path.exists(BASE + "/joining-peer"), "the refused run changed something"
+
+        rc, out = playbook("playbooks/site.yml", inventory, "--limit=e2e-joining-peer,e2e-joining-seed")
+        assert rc == 0, out[-4000:]
+        assert "Read the deployed manager's endpoint on its host" in out
+        assert re.search(r"e2e-joining-peer\s*: ok=\d+\s+changed=[1-9]", out), out[-2000:]
+        if release_set(default_release_set()).get("peer_list"):
+            supers, normal = listed_peers(tmp_path)
+            assert supers.get("e2e-joining-seed-joining-seed") == GATEWAY, supers
+            assert normal.get("e2e-joining-peer-joining-peer") == GATEWAY, normal
+
+        content = dict(CONTENT_VARS, dragonfly_preheat_scope="all_seed_peers")
+        rc, out = playbook("playbooks/preheat.yml", inventory, content)
+        assert rc == 0, out[-4000:]
+        rc, out = playbook("playbooks/verify.yml", inventory, content)
+        assert rc == 0, out[-4000:]
+        assert "OK   localhost-seed-peer" in out and "OK   e2e-joining-seed-joining-seed" in out, out[-3000:]
+    finally:
+        rc, out = playbook("playbooks/remove.yml", inventory, "--limit=e2e-joining-peer,e2e-joining-seed",
+                           "dragonfly_purge=true")
+        assert rc == 0, out[-3000:]
+
+
+def test_tags_run_the_usual_parts_alone(stack):
+    """site.yml's tags on the deployed stack (docs/getting-started.md, Tags): preflight runs the checks and deploys
+    nothing, runtime runs the container runtime wiring alone, scheduler the scheduler's play alone (the manager's
+    endpoint read on its host instead of its play). The contrast is the full run, which runs them all (the other
+    tests' site.yml runs)."""
+    rc, out = playbook("playbooks/site.yml", "--tags=preflight")
+    assert rc == 0 and re.search(r"localhost\s*: ok=\d+\s+changed=0", out), out[-3000:]
+    assert "Check that the docker compose v2 plugin is installed and recent enough" in out, out[-3000:]
+    assert "Write the manager's files" not in out and "Bootstrap the manager" not in out, out[-3000:]
+    assert "p2p.dragonfly.scheduler : Render the scheduler configuration" not in out
+
+    rc, out = playbook("playbooks/site.yml", "--tags=runtime")
+    assert rc == 0 and re.search(r"localhost\s*: ok=\d+\s+changed=0", out), out[-3000:]
+    assert "p2p.dragonfly.peer : Wire the container runtime to the peer's proxy, or restore it" in out, out[-3000:]
+    assert "Check that the docker compose v2 plugin" not in out and "Write the" not in out, out[-3000:]
+
+    rc, out = playbook("playbooks/site.yml", "--tags=scheduler")
+    assert rc == 0 and re.search(r"localhost\s*: ok=\d+\s+changed=0", out), out[-3000:]
+    assert "p2p.dragonfly.scheduler : Render the scheduler configuration" in out, out[-3000:]
+    assert "Read the deployed manager's endpoint on its host" in out
+    assert "Bootstrap the manager" not in out and "p2p.dragonfly.seed_peer :" not in out, out[-3000:]
+
+
 REDIS_PORT = STACK.var("dragonfly_redis_port")
 SCHEDULER_PORT = STACK.var("dragonfly_scheduler_port")
 # The peer's and the seed peer's proxy: dragonfly_*_proxy_bind_address, loopback.
