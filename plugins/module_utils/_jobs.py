@@ -96,8 +96,10 @@ def get_task_peers(row):
                     )
 
 
-def preheat_outcome(row):
-    """``{success_tasks, failure_tasks, errors}`` of a preheat job row (flattened over schedulers)."""
+def _task_outcome(row, fields):
+    """``(success, failure, errors)`` of a job row whose schedulers answer with ``success_tasks`` and ``failure_tasks``
+    (preheat, delete_task), flattened over schedulers: each item with ``fields``, ``scheduler_cluster_id``, and for a
+    failure its ``description``."""
     success, failure, errors = [], [], []
     for job_state in _job_states(row):
         if job_state.get('error'):
@@ -106,36 +108,25 @@ def preheat_outcome(row):
             if not isinstance(result, dict):
                 continue
             cluster_id = result.get('scheduler_cluster_id')
-            for item in result.get('success_tasks') or []:
-                if isinstance(item, dict):
-                    success.append(dict(url=item.get('url'), hostname=item.get('hostname'), ip=item.get('ip'),
-                                        scheduler_cluster_id=cluster_id))
-            for item in result.get('failure_tasks') or []:
-                if isinstance(item, dict):
-                    failure.append(dict(url=item.get('url'), hostname=item.get('hostname'), ip=item.get('ip'),
-                                        description=item.get('description'), scheduler_cluster_id=cluster_id))
+            for key, found, extra in (('success_tasks', success, ()), ('failure_tasks', failure, ('description',))):
+                for item in result.get(key) or []:
+                    if isinstance(item, dict):
+                        entry = dict((name, item.get(name)) for name in fields + extra)
+                        entry['scheduler_cluster_id'] = cluster_id
+                        found.append(entry)
+    return success, failure, errors
+
+
+def preheat_outcome(row):
+    """``{success_tasks, failure_tasks, errors}`` of a preheat job row (flattened over schedulers)."""
+    success, failure, errors = _task_outcome(row, ('url', 'hostname', 'ip'))
     return dict(success_tasks=success, failure_tasks=failure, errors=errors)
 
 
 def delete_outcome(row):
     """``{deleted, failed, errors}`` of a delete_task job row (flattened over schedulers): the peers each scheduler
     deleted the task from, and those it could not reach or that refused."""
-    deleted, failed, errors = [], [], []
-    for job_state in _job_states(row):
-        if job_state.get('error'):
-            errors.append(to_text(job_state['error']))
-        for result in job_state.get('results') or []:
-            if not isinstance(result, dict):
-                continue
-            cluster_id = result.get('scheduler_cluster_id')
-            for item in result.get('success_tasks') or []:
-                if isinstance(item, dict):
-                    deleted.append(dict(hostname=item.get('hostname'), ip=item.get('ip'), host_type=item.get('host_type'),
-                                        scheduler_cluster_id=cluster_id))
-            for item in result.get('failure_tasks') or []:
-                if isinstance(item, dict):
-                    failed.append(dict(hostname=item.get('hostname'), ip=item.get('ip'), host_type=item.get('host_type'),
-                                       description=item.get('description'), scheduler_cluster_id=cluster_id))
+    deleted, failed, errors = _task_outcome(row, ('hostname', 'ip', 'host_type'))
     return dict(deleted=deleted, failed=failed, errors=errors)
 
 

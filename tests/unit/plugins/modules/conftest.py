@@ -18,7 +18,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils import _api, _http
+from ansible_collections.p2p.dragonfly.plugins.module_utils import _api, _http, _jobs
 
 
 MANAGER_URL = 'http://manager.test:8080'
@@ -180,3 +180,25 @@ def run_module():
                 main()
         return exc_info.value
     return run
+
+
+class Clock(object):
+    """The clock of the job waits (``_jobs.monotonic``/``sleep``): sleeping moves it on at once."""
+
+    def __init__(self, start=500.0):
+        self.now = start
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """A ``Clock`` at 500.0 in place of the job waits' clock."""
+    fake = Clock()
+    monkeypatch.setattr(_jobs, 'monotonic', fake.time)
+    monkeypatch.setattr(_jobs, 'sleep', fake.sleep)
+    return fake

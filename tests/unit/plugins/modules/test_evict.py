@@ -12,7 +12,6 @@ import os
 
 import pytest
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_content_path, task_id
 from ansible_collections.p2p.dragonfly.plugins.modules import evict
 
@@ -25,24 +24,6 @@ IDS = [task_id(url) for url in URLS]
 SEED = dict(id='10.0.0.5-seed-1', hostname='seed-1', ip='10.0.0.5', host_type='super', IsFinished=True)
 PEER = dict(id='10.0.0.9-peer-1', hostname='peer-1', ip='10.0.0.9', host_type='normal', IsFinished=True)
 
-
-class Clock(object):
-    def __init__(self):
-        self.now = 1000.0
-
-    def time(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fake = Clock()
-    monkeypatch.setattr(_jobs, 'monotonic', fake.time)
-    monkeypatch.setattr(_jobs, 'sleep', fake.sleep)
-    return fake
 
 
 def get_task_row(job_id, state, peers=None):

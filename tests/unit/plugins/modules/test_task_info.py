@@ -8,7 +8,6 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_id
 from ansible_collections.p2p.dragonfly.plugins.modules import task_info
 
@@ -18,24 +17,6 @@ from ansible_collections.p2p.dragonfly.tests.unit.plugins.modules.conftest impor
 TOKEN = 'dG9rZW4tZm9yLXRhc2staW5mby10ZXN0cw'
 URL = 'http://files.test/data/one.bin?Expires=1&b=2'
 
-
-class Clock(object):
-    def __init__(self):
-        self.now = 500.0
-
-    def time(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fake = Clock()
-    monkeypatch.setattr(_jobs, 'monotonic', fake.time)
-    monkeypatch.setattr(_jobs, 'sleep', fake.sleep)
-    return fake
 
 
 def row(state, peers=None):
