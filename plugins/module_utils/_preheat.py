@@ -4,12 +4,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """A preheat job as the manager takes it: the tasks it is expected to create (each URL with the task ID the seed peer
-computes for it), the job's body, the advice for a refused job, and the error the preheat modules report. Upstream
-behaviour: docs/dev/module-utils.md#preheat."""
+computes for it), the job's body, the advice for a refused job, the error the preheat modules report, and how they
+end on it. Upstream behaviour: docs/dev/module-utils.md#preheat."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.p2p.dragonfly.plugins.module_utils._api import ManagerAPIError
 from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import BIO, JOB_TYPE_PREHEAT
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import (
     FILTERED_QUERY_PARAMS_SEPARATOR,
@@ -31,6 +32,17 @@ class PreheatError(Exception):
 
 class PreheatTimeout(PreheatError):
     """The wait ended at its deadline with tasks still missing: not a failure of the job, which goes on."""
+
+
+def exit_with(module, execute):
+    """Exit with what ``execute()`` returns, or fail with the message of the PreheatError or ManagerAPIError it raises."""
+    try:
+        result = execute()
+    except PreheatError as exc:
+        module.fail_json(msg=exc.message, **exc.details)
+    except ManagerAPIError as exc:
+        module.fail_json(msg=str(exc), http_status=exc.status)
+    module.exit_json(**result)
 
 
 def filtered_query_params_text(names):

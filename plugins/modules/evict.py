@@ -289,9 +289,9 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
-from ansible_collections.p2p.dragonfly.plugins.module_utils._api import ManagerAPIError, ManagerClient, manager_argspec_ex
+from ansible_collections.p2p.dragonfly.plugins.module_utils._api import ManagerClient, manager_argspec_ex
 from ansible_collections.p2p.dragonfly.plugins.module_utils._evict import VIA_LOCAL, VIA_MANAGER, Eviction
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, expected_tasks
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, exit_with, expected_tasks
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat_options import check_content, check_seconds, content_argspec
 from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import Registry, resolve_image
 
@@ -370,14 +370,7 @@ def argspec_ex():
 def main():
     spec_ex = argspec_ex()
     module = AnsibleModule(argument_spec=spec_ex.pop('argspec'), supports_check_mode=True, **spec_ex)
-    evict = Evict(module)
-    try:
-        result = evict.execute()
-    except PreheatError as exc:
-        module.fail_json(msg=exc.message, **exc.details)
-    except ManagerAPIError as exc:
-        module.fail_json(msg=str(exc), http_status=exc.status)
-    module.exit_json(**result)
+    exit_with(module, Evict(module).execute)
 
 
 if __name__ == '__main__':

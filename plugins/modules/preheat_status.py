@@ -184,11 +184,11 @@ failed_preheats:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
-from ansible_collections.p2p.dragonfly.plugins.module_utils._api import ManagerAPIError, ManagerClient, manager_argspec_ex
+from ansible_collections.p2p.dragonfly.plugins.module_utils._api import ManagerClient, manager_argspec_ex
 from ansible_collections.p2p.dragonfly.plugins.module_utils._hashing import normalize_sha256
 from ansible_collections.p2p.dragonfly.plugins.module_utils._local_cache import LocalCache
 from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import SCOPE_SINGLE_SEED_PEER, SCOPES, Requirement
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, PreheatTimeout
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, PreheatTimeout, exit_with
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat_options import check_seconds, check_selection
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat_run import PreheatRun
 
@@ -315,13 +315,7 @@ def argspec_ex():
 def main():
     spec_ex = argspec_ex()
     module = AnsibleModule(argument_spec=spec_ex.pop('argspec'), supports_check_mode=True, **spec_ex)
-    try:
-        result = PreheatStatus(module).execute()
-    except PreheatError as exc:
-        module.fail_json(msg=exc.message, **exc.details)
-    except ManagerAPIError as exc:
-        module.fail_json(msg=str(exc), http_status=exc.status)
-    module.exit_json(**result)
+    exit_with(module, PreheatStatus(module).execute)
 
 
 if __name__ == '__main__':

@@ -202,15 +202,11 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.p2p.dragonfly.plugins.module_utils._api import (
-    ManagerAPIError,
-    ManagerClient,
-    manager_argspec_ex,
-)
+from ansible_collections.p2p.dragonfly.plugins.module_utils._api import ManagerClient, manager_argspec_ex
 from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
 from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import GetTaskRound, wait_for_round
 from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import HOST_TYPE_SUPER, Observations, host_label
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, expected_tasks
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, exit_with, expected_tasks
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat_options import (
     check_cluster_ids,
     check_http_url,
@@ -293,13 +289,7 @@ def main():
     argspec_ex['mutually_exclusive'].append(('url', 'task_id'))
     argspec_ex['required_one_of'].append(('url', 'task_id'))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **argspec_ex)
-    try:
-        result = run(module)
-    except PreheatError as exc:
-        module.fail_json(msg=exc.message, **exc.details)
-    except ManagerAPIError as exc:
-        module.fail_json(msg=str(exc), http_status=exc.status)
-    module.exit_json(**result)
+    exit_with(module, lambda: run(module))
 
 
 if __name__ == '__main__':
