@@ -13,7 +13,7 @@ import json
 import sys
 
 import matplotlib  # pylint: disable=import-error
-import matplotlib.pyplot as pyplot  # pylint: disable=import-error
+from matplotlib import pyplot  # pylint: disable=import-error
 
 MODES = ("direct", "preheated", "cold")
 MIB = 1024 * 1024
