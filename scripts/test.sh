@@ -24,7 +24,10 @@
 #   molecule   molecule scenarios (extensions/molecule): converge, idempotence, independent verify
 #   lab        the fleet lab (tests/lab: hosts of their own over SSH, images from a lab registry mirror):
 #              site.yml on inventories/lab converges, a second run changes nothing, a preheat lands on both seed
-#              hosts and verify.yml passes; the lab is removed at the end (P2P_FLEET_KEEP=1 keeps it)
+#              hosts and verify.yml passes; every peer host pulls through its own proxy (the origin sends nothing
+#              after the preheat, an image nobody preheated once for all peers); one seed peer stopped: the preheat
+#              fails naming it, on the live one it passes, site.yml heals it; the lab is removed at the end
+#              (P2P_FLEET_KEEP=1 keeps it)
 #
 # How they run: the static gates (yamllint .. ee) run one after another in one lane, at a lower CPU priority;
 # beside them, the stack lane builds the images (on a fresh machine the client crate takes most of the run)

@@ -13,8 +13,20 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(REPO, "tests", "lib"))  # p2p_lab: the registry log's parser
 
 import lab  # noqa: E402 pylint: disable=wrong-import-position
+from p2p_lab.registry_log import parse_completed  # noqa: E402 pylint: disable=wrong-import-position
+
+SITE = "playbooks/site.yml"
+# What the suite preheats on every seed peer (test_fleet.py, or the fixture `preheated` when that did not run).
+IMAGE = "p2p-test/multilayer:1.0"
+PLATFORM = "linux/amd64"
+FILE = "medium.bin"
+SEED_CACHE = "/opt/dragonfly/seed-peer/cache"  # dragonfly_seed_peer_cache_dir by default
+PEER_CACHE = "/opt/dragonfly/peer/cache"  # dragonfly_peer_cache_dir by default
+# The origin registry's container on the origin host (tests/lab/origin/compose.yaml).
+ORIGIN_REGISTRY_CONTAINER = "p2p-fleet-origin-registry-1"
 
 TIMINGS = {}  # what took how long, printed at the end of the session
 LOG_DIRS = []  # where the playbooks' output is kept
@@ -41,6 +53,7 @@ class Fleet:
     def __init__(self, log_dir):
         self.log_dir = log_dir
         self.runs = 0
+        self.preheated = False  # IMAGE and FILE are on every seed peer (test_fleet.py or the fixture `preheated`)
         self.hosts = lab.inventory_hosts()
         with open(lab.content_description()) as handle:
             self.content = json.load(handle)
@@ -51,11 +64,14 @@ class Fleet:
     def group(self, name):
         return self.groups[name]["hosts"]
 
-    def playbook(self, name, *extra, limit=None):
-        """ansible-playbook PLAYBOOK on the lab inventory; extra: "k=v" strings or dicts. Returns (rc, output, recap).
-        The output, with the slowest tasks (profile_tasks) at its end, is kept in the session's log directory."""
-        command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", self.inventory,
-                   os.path.join(REPO, name)]
+    def playbook(self, name, *extra, limit=None, inventories=()):
+        """ansible-playbook PLAYBOOK on the lab inventory (and more inventories: paths); extra: "k=v" strings or
+        dicts. Returns (rc, output, recap). The output, with the slowest tasks (profile_tasks) at its end, is kept in
+        the session's log directory."""
+        command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", self.inventory]
+        for inventory in inventories:
+            command += ["-i", str(inventory)]
+        command.append(os.path.join(REPO, name))
         if limit:
             command += ["--limit", limit]
         for item in extra:
@@ -70,11 +86,26 @@ class Fleet:
         return result.returncode, output, recap(output)
 
     def ssh(self, host, command, check=True):
-        """A command on a lab host over SSH as the inventory's user; returns its stdout."""
-        result = lab.ssh(self.hosts[host], command, check=False)
+        """A command on a lab host (an inventory host or the origin) over SSH as the inventory's user; returns its
+        stdout."""
+        result = lab.ssh(lab.ORIGIN_IP if host == lab.ORIGIN else self.hosts[host], command, check=False)
         if check:
             assert result.returncode == 0, "%s on %s: %s" % (command, host, result.stderr)
         return result.stdout
+
+    def origin_requests(self):
+        """The origin registry's completed requests, oldest first (its access log, read on the origin host)."""
+        result = lab.ssh(lab.ORIGIN_IP, "sudo docker logs %s" % ORIGIN_REGISTRY_CONTAINER)
+        return parse_completed(result.stdout + result.stderr)
+
+    def cached_digests(self, host, cache_dir):
+        """The sha256 of every non-empty file in a dfdaemon cache on a host, read there over SSH."""
+        listing = self.ssh(host, "sudo find %s/content -type f -size +0 -exec sha256sum {} +" % cache_dir)
+        return {line.split()[0] for line in listing.splitlines() if line.strip()}
+
+    def blobs(self, image, platform):
+        """The blobs (digest, size) of one platform of a test image, as tests/images/content.py made them."""
+        return self.content["images"][image]["platforms"][platform]["blobs"]
 
 
 def recap(output):
@@ -106,3 +137,24 @@ def fleet():
             started = time.time()
             subprocess.run([sys.executable, os.path.join(HERE, "lab.py"), "down"], check=False)
             timed("lab down", started)
+
+
+def preheat_vars(report, images=(IMAGE,), files=(FILE,)):
+    """The preheat (and verify) of test images and files from the lab's origin, on every seed peer."""
+    return {"dragonfly_preheat_images": ["%s/%s" % (lab.ORIGIN_REGISTRY, image) for image in images],
+            "dragonfly_preheat_files": ["%s/%s" % (lab.ORIGIN_FILES, name) for name in files],
+            "dragonfly_preheat_scope": "all_seed_peers", "dragonfly_preheat_insecure_registry": True,
+            "dragonfly_report_path": str(report)}
+
+
+@pytest.fixture(name="preheated")
+def preheated_fixture(fleet, tmp_path):
+    """The lab deployed with IMAGE and FILE on every seed peer: what test_fleet.py leaves, or done here when a test
+    runs without it (pytest tests/lab/test_pulls.py)."""
+    if not fleet.preheated:
+        rc, output, dummy = fleet.playbook(SITE)
+        assert rc == 0, output[-8000:]
+        rc, output, dummy = fleet.playbook("playbooks/preheat.yml", preheat_vars(tmp_path / "preheat.json"))
+        assert rc == 0, output[-8000:]
+        fleet.preheated = True
+    return fleet

@@ -5,7 +5,9 @@
     python3 tests/lab/lab.py status             what runs, where, whether SSH answers, memory
     python3 tests/lab/lab.py ssh HOST [CMD...]  an SSH session (or one command) on a lab host, as the inventory's user
 
-The hosts are the inventory's (inventories/lab: each host's ansible_host is its address on the lab network),
+The hosts are the inventory's (inventories/lab: each host's ansible_host is its address on the lab network, and
+those of the inventories named in P2P_FLEET_EXTRA_INVENTORY, paths separated by colons: benchmarks/fleet.py adds
+four more peers that way),
 plus the test origin (`origin`, registry and file server with the test content) and the registry mirror every
 host's engine pulls from. Each host is a container with systemd, sshd and a container engine of its own
 (Docker-in-Docker: tests/lab/host/Dockerfile; why: docs/dev/issue-15-lab.md).
@@ -31,6 +33,8 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 INVENTORY = os.path.join(REPO, "inventories", "lab")
+# More hosts for the lab beside inventories/lab (more peers for a benchmark): inventory paths, colon-separated.
+EXTRA_INVENTORIES = [path for path in os.environ.get("P2P_FLEET_EXTRA_INVENTORY", "").split(":") if path]
 
 NAME = "p2p-fleet"
 LABEL = "org.p2p-dragonfly.lab"
@@ -88,11 +92,13 @@ def container_name(host):
 
 # ------------------------------------------------------------------------------------------- the hosts
 def inventory_hosts():
-    """{name: address} of every host of inventories/lab, from ansible-inventory (the venv's, else PATH's)."""
+    """{name: address} of every host of inventories/lab (and EXTRA_INVENTORIES), from ansible-inventory (the venv's,
+    else PATH's)."""
     tool = os.path.join(os.path.dirname(sys.executable), "ansible-inventory")
     if not os.path.exists(tool):
         tool = shutil.which("ansible-inventory") or os.path.join(REPO, ".venv", "bin", "ansible-inventory")
-    data = json.loads(run(tool, "-i", INVENTORY, "--list").stdout)
+    sources = [INVENTORY] + EXTRA_INVENTORIES
+    data = json.loads(run(tool, *[arg for source in sources for arg in ("-i", source)], "--list").stdout)
     hosts = {}
     for name, hostvars in data.get("_meta", {}).get("hostvars", {}).items():
         address = hostvars.get("ansible_host")

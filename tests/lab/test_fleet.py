@@ -8,13 +8,7 @@ import json
 import time
 
 import lab
-from conftest import timed
-
-SITE = "playbooks/site.yml"
-IMAGE = "p2p-test/multilayer:1.0"
-PLATFORM = "linux/amd64"
-FILE = "medium.bin"
-SEED_CACHE = "/opt/dragonfly/seed-peer/cache"  # dragonfly_seed_peer_cache_dir by default
+from conftest import FILE, IMAGE, PLATFORM, SEED_CACHE, SITE, preheat_vars, timed
 
 
 def every_host_ok(fleet, recap_found, output):
@@ -47,14 +41,6 @@ def test_second_run_changes_nothing(fleet):
     assert not changed, "changed on a second run: %s\n%s" % (changed, output[-8000:])
 
 
-def preheat_vars(report):
-    """The preheat (and verify) of one image and one file from the lab's origin, on every seed peer."""
-    return {"dragonfly_preheat_images": ["%s/%s" % (lab.ORIGIN_REGISTRY, IMAGE)],
-            "dragonfly_preheat_files": ["%s/%s" % (lab.ORIGIN_FILES, FILE)],
-            "dragonfly_preheat_scope": "all_seed_peers", "dragonfly_preheat_insecure_registry": True,
-            "dragonfly_report_path": str(report)}
-
-
 def test_preheat_lands_on_both_seed_hosts(fleet, tmp_path):
     seeds = sorted(fleet.group("dragonfly_seed_peer"))
     assert len(seeds) == 2
@@ -66,6 +52,7 @@ def test_preheat_lands_on_both_seed_hosts(fleet, tmp_path):
     report = json.loads((tmp_path / "preheat.json").read_text())
     assert report["ok"] and report["scope"] == "all_seed_peers", report
     assert sorted(seed["ip"] for seed in report["seed_peers"]) == sorted(fleet.hosts[seed] for seed in seeds)
+    fleet.preheated = True
 
     started = time.time()
     rc, output, found = fleet.playbook("playbooks/verify.yml", preheat_vars(tmp_path / "verify.json"))
@@ -79,6 +66,5 @@ def test_preheat_lands_on_both_seed_hosts(fleet, tmp_path):
     manifest = fleet.content["images"][IMAGE]["platforms"][PLATFORM]
     wanted = {blob["digest"].split(":", 1)[1] for blob in manifest["blobs"]} | {fleet.content["files"][FILE]["sha256"]}
     for seed in seeds:
-        listing = fleet.ssh(seed, "sudo find %s/content -type f -size +0 -exec sha256sum {} +" % SEED_CACHE)
-        found_digests = {line.split()[0] for line in listing.splitlines() if line.strip()}
+        found_digests = fleet.cached_digests(seed, SEED_CACHE)
         assert wanted <= found_digests, "%s misses %s" % (seed, sorted(wanted - found_digests))

@@ -11,8 +11,13 @@ def completed_requests(container):
     """The registry container's completed requests, oldest first: dicts of their logfmt fields (http.request.method,
     http.response.status, http.response.written, ...) plus ``path``, the path of the request URI."""
     logs = subprocess.run(["docker", "logs", container], capture_output=True, text=True, check=True)
+    return parse_completed(logs.stdout + logs.stderr)
+
+
+def parse_completed(text):
+    """completed_requests of a registry log already read (`docker logs` on another host, for example)."""
     entries = []
-    for line in (logs.stdout + logs.stderr).splitlines():
+    for line in text.splitlines():
         if 'msg="response completed"' in line:
             fields = {key: value.strip('"') for key, value in LOGFMT.findall(line)}
             fields["path"] = urlsplit(fields.get("http.request.uri", "")).path
