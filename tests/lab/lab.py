@@ -253,12 +253,10 @@ def mirror_config_digest(path):
 
 def release_images():
     """Upstream references of every release set whose images are on this machine; the default set must be."""
-    import yaml  # pylint: disable=import-outside-toplevel
+    sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+    from p2p_lab import roles  # pylint: disable=import-outside-toplevel  (needs PyYAML: see main)
 
-    with open(os.path.join(REPO, "roles/common/vars/main.yml")) as handle:
-        sets = yaml.safe_load(handle)["_dragonfly_release_sets"]
-    with open(os.path.join(REPO, "roles/common/defaults/main.yml")) as handle:
-        default = str(yaml.safe_load(handle)["dragonfly_release_set"])
+    sets, default = roles.release_sets(), roles.default_release_set()
     images = []
     for name, release in sets.items():
         refs = ["dragonflyoss/manager:" + release["manager"], "dragonflyoss/scheduler:" + release["scheduler"],

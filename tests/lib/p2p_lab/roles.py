@@ -26,6 +26,11 @@ def default_release_set():
     return str(_load("roles/_common/defaults/main.yml")["dragonfly_release_set"])
 
 
+def release_sets():
+    """The roles' release table (roles/_common/vars/main.yml): {name: {manager, scheduler, client, ...}}."""
+    return _load("roles/_common/vars/main.yml")["_dragonfly_release_sets"]
+
+
 def release_set(name):
-    """A set of the roles' release table (roles/_common/vars/main.yml): {manager, scheduler, client, ...}."""
-    return _load("roles/_common/vars/main.yml")["_dragonfly_release_sets"][name]
+    """One set of the roles' release table."""
+    return release_sets()[name]
