@@ -26,8 +26,9 @@
 #              site.yml on inventories/lab converges, a second run changes nothing, a preheat lands on both seed
 #              hosts and verify.yml passes; every peer host pulls through its own proxy (the origin sends nothing
 #              after the preheat, an image nobody preheated once for all peers); one seed peer stopped: the preheat
-#              fails naming it, on the live one it passes, site.yml heals it; the lab is removed at the end
-#              (P2P_FLEET_KEEP=1 keeps it)
+#              fails naming it, on the live one it passes, site.yml heals it; then the molecule scenario
+#              multihost on the same lab; the lab is removed at the end (P2P_FLEET_KEEP=1 keeps it, without
+#              the scenario)
 #
 # How they run: the static gates (yamllint .. ee) run one after another in one lane, at a lower CPU priority;
 # beside them, the stack lane builds the images (on a fresh machine the client crate takes most of the run)
@@ -173,9 +174,22 @@ gate_molecule() {
     return $failed
 }
 
+# The lab stays up after the tests for the molecule scenario multihost, which then runs on it as users run it
+# (create, converge, idempotence, verify, destroy) without a second cold start; destroy takes the lab down.
 gate_lab() {
 
-    python -m pytest -p no:cacheprovider tests/lab -v
+    local failed=0
+    P2P_FLEET_KEEP=1 python -m pytest -p no:cacheprovider tests/lab -v || failed=1
+    if [ "$failed" = 0 ] && [ "${P2P_FLEET_KEEP:-}" != 1 ]; then
+        local step
+        for step in syntax create converge idempotence verify; do
+            molecule "$step" -s multihost || { failed=1; break; }
+        done
+    fi
+    if [ "${P2P_FLEET_KEEP:-}" != 1 ]; then
+        molecule destroy -s multihost || python tests/lab/lab.py down || failed=1
+    fi
+    return $failed
 }
 
 STATIC_GATES=(yamllint lint sanity units runtime changelog docs build ee)
