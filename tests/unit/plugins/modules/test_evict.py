@@ -25,7 +25,6 @@ SEED = dict(id='10.0.0.5-seed-1', hostname='seed-1', ip='10.0.0.5', host_type='s
 PEER = dict(id='10.0.0.9-peer-1', hostname='peer-1', ip='10.0.0.9', host_type='normal', IsFinished=True)
 
 
-
 def get_task_row(job_id, state, peers=None):
     results = None if peers is None else [dict(scheduler_cluster_id=1, peers=peers)]
     return dict(id=job_id, type='get_task', state=state, result=dict(job_states=[dict(state=state, results=results)]))

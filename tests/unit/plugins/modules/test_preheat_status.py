@@ -20,7 +20,6 @@ from ansible_collections.p2p.dragonfly.tests.unit.plugins.modules.conftest impor
 TOKEN = 'dG9rZW4tZm9yLXN0YXR1cy10ZXN0cw'
 
 
-
 def tasks(name):
     return [dict(url='http://files.test/%s.bin' % name, task_id=('%s' % name * 64)[:64])]
 

@@ -18,7 +18,6 @@ TOKEN = 'dG9rZW4tZm9yLXRhc2staW5mby10ZXN0cw'
 URL = 'http://files.test/data/one.bin?Expires=1&b=2'
 
 
-
 def row(state, peers=None):
     job_states = [dict(state=state, error='', results=None if peers is None else [dict(scheduler_cluster_id=1, peers=peers)])]
     return dict(id=40, type='get_task', state=state, task_id='group_x', args={}, result=dict(state=state, job_states=job_states))
