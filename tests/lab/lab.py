@@ -253,8 +253,9 @@ def mirror_config_digest(path):
 
 def release_images():
     """Upstream references of every release set whose images are on this machine; the default set must be."""
+    # Imported here: p2p_lab needs PyYAML, which main() makes sure of first.
     sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-    from p2p_lab import roles  # pylint: disable=import-outside-toplevel  (needs PyYAML: see main)
+    from p2p_lab import roles  # pylint: disable=import-outside-toplevel
 
     sets, default = roles.release_sets(), roles.default_release_set()
     images = []
