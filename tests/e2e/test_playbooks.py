@@ -23,8 +23,8 @@ import yaml
 import stranger as stranger_requests
 from conftest import (BASE, GATEWAY, MANAGER, MANAGER_CA, MANAGER_PORT, PREFIX, REGISTRY, REPO, STACK, docker_containers,
                       e2e_playbook as playbook, inventories, run_tasks)
-from p2p_lab.files import sha256_of
-from p2p_lab.lab import FILES_URL as FILES
+from p2p_lab.files import sha256_of, tree_digest
+from p2p_lab.lab import FILES_URL as FILES, SECOND_ADDRESS, second_address
 from p2p_lab.manager import ManagerError
 from p2p_lab.roles import default_release_set, release_set
 
@@ -291,7 +291,10 @@ JOINING = {
         dragonfly_peer_name="joining-peer", dragonfly_peer_upload_port=24100, dragonfly_peer_proxy_port=24101,
         dragonfly_peer_metrics_port=24102, dragonfly_peer_health_port=24103, dragonfly_peer_stats_port=24104,
         dragonfly_peer_storage_tcp_port=24105, dragonfly_peer_storage_quic_port=24106)},
+    # A seed peer host of its own has an address of its own: the preheat's ips (and the scheduler) tell seed peers
+    # apart by IP.
     "dragonfly_seed_peer": {"e2e-joining-seed": dict(
+        dragonfly_advertise_ip=SECOND_ADDRESS,
         dragonfly_seed_peer_name="joining-seed", dragonfly_seed_peer_upload_port=24110,
         dragonfly_seed_peer_proxy_port=24111, dragonfly_seed_peer_metrics_port=24112,
         dragonfly_seed_peer_health_port=24113, dragonfly_seed_peer_stats_port=24114,
@@ -311,6 +314,11 @@ def test_a_peer_and_a_seed_peer_join_with_limit_and_without_the_manager_host(sta
         (group, {"hosts": dict((name, dict(local, **settings)) for name, settings in hosts.items())})
         for group, hosts in JOINING.items())}}))
     inventory = "--inventory=%s" % joining
+    with second_address():
+        join_and_preheat(inventory, tmp_path)
+
+
+def join_and_preheat(inventory, tmp_path):
     try:
         rc, out = playbook("playbooks/site.yml", inventory, "--limit=e2e-joining-peer", "--skip-tags=manager_endpoint")
         assert rc != 0 and "does not know the manager" in out, out[-3000:]
@@ -322,7 +330,7 @@ def test_a_peer_and_a_seed_peer_join_with_limit_and_without_the_manager_host(sta
         assert re.search(r"e2e-joining-peer\s*: ok=\d+\s+changed=[1-9]", out), out[-2000:]
         if release_set(default_release_set()).get("peer_list"):
             supers, normal = listed_peers(tmp_path)
-            assert supers.get("e2e-joining-seed-joining-seed") == GATEWAY, supers
+            assert supers.get("e2e-joining-seed-joining-seed") == SECOND_ADDRESS, supers
             assert normal.get("e2e-joining-peer-joining-peer") == GATEWAY, normal
 
         content = dict(CONTENT_VARS, dragonfly_preheat_scope="all_seed_peers")
@@ -337,7 +345,7 @@ def test_a_peer_and_a_seed_peer_join_with_limit_and_without_the_manager_host(sta
         assert rc == 0, out[-3000:]
 
 
-def test_tags_run_the_usual_parts_alone(stack):
+def test_tags_run_the_usual_parts_alone(stack, lab):
     """site.yml's tags on the deployed stack (docs/getting-started.md, Tags): preflight runs the checks and deploys
     nothing, runtime runs the container runtime wiring alone, scheduler the scheduler's play alone (the manager's
     endpoint read on its host instead of its play). The contrast is the full run, which runs them all (the other
@@ -348,16 +356,25 @@ def test_tags_run_the_usual_parts_alone(stack):
     assert "Write the manager's files" not in out and "Bootstrap the manager" not in out, out[-3000:]
     assert "p2p.dragonfly.scheduler : Render the scheduler configuration" not in out
 
-    rc, out = playbook("playbooks/site.yml", "--tags=runtime")
-    assert rc == 0 and re.search(r"localhost\s*: ok=\d+\s+changed=0", out), out[-3000:]
-    assert "p2p.dragonfly.peer : Wire the container runtime to the peer's proxy, or restore it" in out, out[-3000:]
-    assert "Check that the docker compose v2 plugin" not in out and "Write the" not in out, out[-3000:]
+    # The runtime tag alone, from a known state (test_runtime_pull.py leaves the runtime unwired): it restores, wires,
+    # then has nothing to do; nothing else runs.
+    runtime, original = lab["runtime"], lab["original"]
+    for state, changed in (("absent", None), ("present", "[1-9]"), ("present", "0")):
+        rc, out = playbook("playbooks/site.yml", "--tags=runtime", {"dragonfly_peer_runtime_state": state})
+        assert rc == 0, out[-3000:]
+        assert changed is None or re.search(r"localhost\s*: ok=\d+\s+changed=%s\s" % changed, out), out[-3000:]
+        assert "TASK [Wire the container runtime to the peer's proxy, or restore it]" in out, out[-3000:]
+        assert "Check that the docker compose v2 plugin" not in out and "Write the" not in out, out[-3000:]
+        wired = tree_digest(runtime.hosts_dir) != original["hosts"]
+        assert wired == (state == "present"), (state, out[-3000:])
 
     rc, out = playbook("playbooks/site.yml", "--tags=scheduler")
     assert rc == 0 and re.search(r"localhost\s*: ok=\d+\s+changed=0", out), out[-3000:]
     assert "p2p.dragonfly.scheduler : Render the scheduler configuration" in out, out[-3000:]
     assert "Read the deployed manager's endpoint on its host" in out
-    assert "Bootstrap the manager" not in out and "p2p.dragonfly.seed_peer :" not in out, out[-3000:]
+    # Only the scheduler's project is applied (the other roles' argument checks are tagged always by Ansible).
+    assert "Bootstrap the manager" not in out, out[-3000:]
+    assert re.findall(r"Apply the compose project in (\S+)\]", out) == [BASE + "/scheduler"], out[-3000:]
 
 
 REDIS_PORT = STACK.var("dragonfly_redis_port")
