@@ -26,7 +26,8 @@
 #              site.yml on inventories/lab converges, a second run changes nothing, a preheat lands on both seed
 #              hosts and verify.yml passes; every peer host pulls through its own proxy (the origin sends nothing
 #              after the preheat, an image nobody preheated once for all peers); one seed peer stopped: the preheat
-#              fails naming it, on the live one it passes, site.yml heals it; then the molecule scenario
+#              fails naming it, on the live one it passes, site.yml heals it; upgrade.yml rolls host by host
+#              (where release set 2.5.1 is built too); then the molecule scenario
 #              multihost on the same lab; the lab is removed at the end (P2P_FLEET_KEEP=1 keeps it, without
 #              the scenario)
 #
