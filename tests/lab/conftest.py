@@ -25,6 +25,8 @@ PLATFORM = "linux/amd64"
 FILE = "medium.bin"
 SEED_CACHE = "/opt/dragonfly/seed-peer/cache"  # dragonfly_seed_peer_cache_dir by default
 PEER_CACHE = "/opt/dragonfly/peer/cache"  # dragonfly_peer_cache_dir by default
+# The dfdaemon containers: <dragonfly_compose_project_prefix>-<dragonfly_*_name>-dfdaemon-1, by default.
+SEED_DFDAEMON, PEER_DFDAEMON = "dragonfly-seed-peer-dfdaemon-1", "dragonfly-peer-dfdaemon-1"
 # The origin registry's container on the origin host (tests/lab/origin/compose.yaml).
 ORIGIN_REGISTRY_CONTAINER = "p2p-fleet-origin-registry-1"
 

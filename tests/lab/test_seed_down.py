@@ -16,12 +16,11 @@ import re
 
 import pytest
 
-from conftest import SEED_CACHE, SITE, preheat_vars
+from conftest import SEED_CACHE, SEED_DFDAEMON as DFDAEMON, SITE, preheat_vars
 
 # Preheated by no other test: one image for the failing preheat, another for the one on the live seed only (so that
 # its success is a preheat, not the failing run's leftovers found cached).
 FAILING_IMAGE, LIVE_IMAGE = "p2p-test/parallel:1.0", "p2p-test/parallel:2.0"
-DFDAEMON = "dragonfly-seed-peer-dfdaemon-1"  # the seed peer's container: <prefix>-<dragonfly_seed_peer_name>-dfdaemon-1
 TIMEOUT = 300  # dragonfly_preheat_timeout of the failing preheat: seconds per image
 
 

@@ -16,11 +16,11 @@ import time
 import pytest
 
 import lab
-from conftest import SITE, preheat_vars
+from conftest import PEER_DFDAEMON, SEED_DFDAEMON, SITE, preheat_vars
 from p2p_lab import roles
 
 OLDER = "2.5.1"  # the older client (1.4.2) with the same manager and scheduler
-DFDAEMON = {"dragonfly_seed_peer": "dragonfly-seed-peer-dfdaemon-1", "dragonfly_peer": "dragonfly-peer-dfdaemon-1"}
+DFDAEMON = {"dragonfly_seed_peer": SEED_DFDAEMON, "dragonfly_peer": PEER_DFDAEMON}
 
 
 def client_image(release_set):
