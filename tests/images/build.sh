@@ -2,8 +2,8 @@
 # Build the real Dragonfly images from the pinned upstream releases, and the test fixtures, locally.
 #
 #   tests/images/build.sh [RELEASE_SET...]     default: every set in roles/_common/vars/main.yml
-#   tests/images/build.sh --fixtures-only      only the test fixtures (registry, file server, MariaDB, Redis, nginx,
-#                                              and the crictl binary)
+#   tests/images/build.sh --fixtures-only      only the test fixtures (registry, token service, file server, MariaDB,
+#                                              Redis, nginx, and the crictl binary)
 #
 # No container registry is reachable here, so:
 #   - the base is a Debian bookworm rootfs made with debootstrap and `docker import`ed;
@@ -26,6 +26,9 @@ BIN="$P2P_DRAGONFLY_CACHE/bin"
 # v0.4.57 is the oldest version it serves, so the nearest one to upstream's.
 HEALTH_PROBE_VERSION=v0.4.57
 REGISTRY_VERSION=v3.1.1
+# The token service of the bearer-token test registry: distribution's contrib/token-server, at the version its
+# fixture's go.mod pins (with every dependency, go.sum beside it).
+TOKEN_SERVER_VERSION=v2.8.3
 # crictl (CRI client) for the pull tests: drives a private containerd's CRI plugin, which reads config_path.
 CRICTL_VERSION=$(lab_value crictl_version)  # tests/lib/lab.yml, where the pull tests look for it
 BASE_IMAGE=localhost/p2p-dragonfly/debian:bookworm
@@ -162,6 +165,15 @@ build_registry() {
         "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION"
 }
 
+build_token_server() {
+    local out="$BIN/token-server-$TOKEN_SERVER_VERSION" src="$HERE/fixtures/token-server"
+    [ -x "$out/token-server" ] && cmp -s "$out/go.sum" "$src/go.sum" && return
+    mkdir -p "$out"
+    run_logged "go-build-token-server-$TOKEN_SERVER_VERSION" env -C "$src" GOFLAGS=-mod=readonly go build -trimpath \
+        -o "$out/token-server" github.com/docker/distribution/contrib/token-server
+    cp "$src/go.sum" "$out/go.sum"
+}
+
 # Not an image: a host binary the e2e pull test and benchmarks/pull.sh run against a private containerd.
 build_crictl() {
     local out="$BIN/crictl-$CRICTL_VERSION"
@@ -172,11 +184,14 @@ build_crictl() {
 
 build_fixtures() {
     build_registry
+    build_token_server
     build_crictl
     build_image "$FIXTURE_PREFIX/mariadb:10.11" "$HERE/fixtures/mariadb/Dockerfile" "$HERE/fixtures/mariadb"
     build_image "$FIXTURE_PREFIX/redis:7.0" "$HERE/fixtures/redis/Dockerfile" "$HERE/fixtures/redis"
     build_image "$FIXTURE_PREFIX/registry:${REGISTRY_VERSION#v}" "$HERE/fixtures/registry/Dockerfile" \
         "$HERE/fixtures/registry" "$BIN/registry-$REGISTRY_VERSION/registry"
+    build_image "$FIXTURE_PREFIX/token-server:${TOKEN_SERVER_VERSION#v}" "$HERE/fixtures/token-server/Dockerfile" \
+        "$HERE/fixtures/token-server" "$BIN/token-server-$TOKEN_SERVER_VERSION/token-server"
     build_image "$FIXTURE_PREFIX/fileserver:1" "$HERE/fixtures/fileserver/Dockerfile" "$HERE/fixtures/fileserver"
     build_image "$FIXTURE_PREFIX/nginx:1.22" "$HERE/fixtures/proxy/Dockerfile" "$HERE/fixtures/proxy"
 }
