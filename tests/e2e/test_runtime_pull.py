@@ -5,18 +5,14 @@ The shared stack of tests/e2e has a peer on the same host whose runtime wiring p
 Docker engine running the stack is not touched) at the peer's proxy for the test registry. The witnesses are the origin registry's access
 log, the peer's dfdaemon log (its container's output: which piece came from where) and the peer's cache directory.
 
-What the origin sees (dragonfly-client resource/task.rs download_started, backend http.rs stat): a peer that
-starts a task it does not hold probes the origin once per blob, even when every piece then comes from the seed
-peer: client v1.4.0 with a GET whose body it drops after the headers, v1.4.2 and later with a GET of
-`Range: bytes=0-0` (206, one byte). Piece downloads from the origin are ranged GETs of whole pieces (206). So "the
-pull never downloaded from the origin" is: no piece download (a 206 of more than one byte) after the preheat, every
-piece "from parent" in the peer's log (written at debug level: the inventory sets the peer's log level), and the
-peer's copy byte-exact; the contrast image (not preheated) shows the piece downloads.
+What the origin sees and what counts as a download from it: tests/lib/p2p_lab/witness.py. So "the pull never
+downloaded from the origin" is: no piece download (a 206 of more than one byte) after the preheat, every piece "from
+parent" in the peer's log (written at debug level: the inventory sets the peer's log level), and the peer's copy
+byte-exact; the contrast image (not preheated) shows the piece downloads.
 """
 import json
 import os
 import re
-import subprocess
 
 import pytest
 
@@ -24,7 +20,8 @@ from conftest import BASE, PREFIX, REGISTRY, STACK, e2e_playbook, run_tasks
 from p2p_lab.files import tree_digest
 from p2p_lab.lab import CRICTL
 from p2p_lab.origin import registry_container
-from p2p_lab.registry_log import blob_requests as blob_entries, completed_requests
+from p2p_lab.registry_log import completed_requests
+from p2p_lab.witness import blob_requests, piece_downloads, piece_sources
 
 PEER_DIR = STACK.var("dragonfly_peer_dir")
 PEER_PROXY_PORT = STACK.var("dragonfly_peer_proxy_port")
@@ -35,29 +32,6 @@ PEER_CONTAINER = STACK.container("peer", "dfdaemon")
 def registry_requests():
     """The origin registry's completed requests, oldest first: dicts of its logfmt fields."""
     return completed_requests(registry_container(STACK.origin_project))
-
-
-def blob_requests(entries, digests):
-    """digest -> [(method, status, bytes written, user agent)] of the blob requests among entries."""
-    found = {digest: [] for digest in digests}
-    for digest, entry in blob_entries(entries, found):
-        found[digest].append((entry["http.request.method"], int(entry["http.response.status"]),
-                              int(entry.get("http.response.written", 0)), entry.get("http.request.useragent")))
-    return found
-
-
-def piece_downloads(requests):
-    """The requests among blob_requests' that downloaded pieces: ranged (206) and more than the probe's byte."""
-    return [request for request in requests if request[1] == 206 and request[2] > 1]
-
-
-def piece_sources(container, task_id):
-    """Where the pieces of a task came from, per the dfdaemon log: {"parent": n, "source": n}."""
-    logs = subprocess.run(["docker", "logs", container], capture_output=True, text=True, errors="replace",
-                          check=True)
-    text = logs.stdout + logs.stderr
-    return {kind: len(re.findall(r"finished piece %s-\d+ from %s" % (task_id, kind), text))
-            for kind in ("parent", "source")}
 
 
 def preheat(tmp_path, image, platform):

@@ -55,10 +55,11 @@ state = "{r}/state"
         (root / "crictl.yaml").write_text("runtime-endpoint: unix://{s}\nimage-endpoint: unix://{s}\ntimeout: 120\n"
                                           .format(s=self.socket))
 
-    def start(self):
+    def start(self, env=None):
+        """Start it; ``env``: more environment (SSL_CERT_FILE: the CAs it trusts, as a host's trust store would)."""
         log = open(self.root / "containerd.log", "ab")  # pylint: disable=consider-using-with
         self.process = subprocess.Popen(["containerd", "--config", str(self.config)],  # pylint: disable=consider-using-with
-                                        stdout=log, stderr=log)
+                                        stdout=log, stderr=log, env=dict(os.environ, **(env or {})))
         for _attempt in range(100):
             if self.ctr("version", check=False).returncode == 0:
                 return
