@@ -18,11 +18,13 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._api import manager_
 from ansible_collections.p2p.dragonfly.plugins.module_utils._cache import LAYOUT_LEGACY_GO, LAYOUT_RUST
 from ansible_collections.p2p.dragonfly.plugins.module_utils._hashing import normalize_sha256
 from ansible_collections.p2p.dragonfly.plugins.module_utils._image_reference import (
+    DOCKER_HUB_REGISTRY_HOST,
     format_platform,
     manifest_url,
     parse_image_reference,
     parse_manifest_url,
     parse_platform,
+    validate_registry_host,
 )
 from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import SCOPE_SINGLE_SEED_PEER, SCOPES
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError
@@ -54,6 +56,8 @@ def content_argspec():
         urls=dict(type='list', elements='str'),
         scheme=dict(type='str', choices=['https', 'http']),
         insecure_registry=dict(type='bool', default=False),
+        # Doc fragment p2p.dragonfly.image.
+        docker_hub_host=dict(type='str', default=DOCKER_HUB_REGISTRY_HOST),
         platform=dict(type='str', default='linux/amd64'),
         registry_username=dict(type='str'),
         registry_password=dict(type='str', no_log=True),
@@ -99,6 +103,7 @@ def check_content(module):
     ``None`` for files."""
     params = module.params
     kind = params['type'] or ('file' if params['urls'] else 'image')
+    check_docker_hub_host(params['docker_hub_host'])
     if kind == 'image':
         target, platform = _check_image(module)
     else:
@@ -134,7 +139,7 @@ def _check_image(module):
             raise PreheatError('insecure_registry=true means scheme http: do not also set scheme=https')
         scheme = 'http' if params['insecure_registry'] else (params['scheme'] or 'https')
         try:
-            reference = parse_image_reference(params['image'])
+            reference = parse_image_reference(params['image'], params['docker_hub_host'])
         except ValueError as exc:
             raise PreheatError(f'image: {exc}')
         if reference.tag_implicit:
@@ -155,6 +160,16 @@ def _check_image(module):
     except ValueError as exc:
         raise PreheatError(f'platform: {exc}; use os/arch[/variant], for example linux/amd64 or linux/arm64/v8')
     return target, platform
+
+
+def check_docker_hub_host(value):
+    """Raise unless option docker_hub_host is a bare ``host[:port]``; returns it."""
+    try:
+        return validate_registry_host(value)
+    except ValueError as exc:
+        raise PreheatError(f'docker_hub_host: {exc}. It is the host Docker Hub blob URLs use: registry-1.docker.io (this '
+                           "collection's peers), index.docker.io (upstream's helm chart and dfinit) or docker.io "
+                           '(dfdaemon without an X-Dragonfly-Registry header)')
 
 
 def _check_files(params):

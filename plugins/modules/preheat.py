@@ -37,6 +37,7 @@ description:
 
 extends_documentation_fragment:
   - p2p.dragonfly.manager
+  - p2p.dragonfly.image
   - p2p.dragonfly.attributes
   - p2p.dragonfly.attributes.actiongroup_dragonfly
 
@@ -77,7 +78,7 @@ options:
       - An image reference as C(docker pull) takes it, for example V(registry.example.com:5000/team/app:1.0),
         V(alpine:3.20) (Docker Hub) or V(ghcr.io/org/app@sha256:...).
       - Turned into the manifest URL C(<scheme>://<registry>/v2/<name>/manifests/<tag or digest>); see O(scheme) and
-        O(insecure_registry).
+        O(insecure_registry). For a Docker Hub image the registry is O(docker_hub_host).
       - Mutually exclusive with O(url) and O(urls).
     type: str
   url:

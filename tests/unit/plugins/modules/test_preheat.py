@@ -31,6 +31,8 @@ from ansible_collections.p2p.dragonfly.tests.unit.plugins.modules.conftest impor
 
 TOKEN = 'cGF0LXZhbHVlLW9mLXRoZS10ZXN0LXRva2VuLTEyMzQ1Ng'
 REGISTRY = 'registry.test:5000'
+# Docker Hub's names, served by the simulated registry too.
+HUB_HOSTS = ('registry-1.docker.io', 'index.docker.io', 'docker.io')
 REGISTRY_PASSWORD = 'Regi$try-pa55'
 HEADER_SECRET = 'hdr-secret-value-42'
 BEARER = 'registry-bearer-token-abcdef'
@@ -152,7 +154,7 @@ class World(object):
             return self._answer(url, status, body)
         if parts.netloc == 'manager.test:8080':
             return self._manager(call)
-        if parts.netloc == REGISTRY:
+        if parts.netloc in (REGISTRY,) + HUB_HOSTS:
             return self._registry(call)
         if parts.netloc == 'auth.test':
             return self._token(call)
@@ -756,6 +758,51 @@ def test_registry_unreachable(world, run_module):
 
     assert result.failed
     assert 'registry unreachable' in result.output['msg'] and 'insecure_registry' in result.output['msg']
+
+
+# --- docker_hub_host ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('extra, host', [
+    ({}, 'registry-1.docker.io'),
+    (dict(docker_hub_host='index.docker.io'), 'index.docker.io'),
+    (dict(docker_hub_host='docker.io'), 'docker.io'),
+])
+def test_docker_hub_host_names_the_blob_urls_of_docker_hub_images(world, run_module, extra, host):
+    result = run(run_module, dict(manager_url=MANAGER_URL, token=TOKEN, image='team/app:1.0', _ansible_check_mode=True,
+                                  **extra))
+
+    assert not result.failed, result.output
+    out = result.output
+    assert out['manifest_url'] == f'https://{host}/v2/team/app/manifests/1.0'
+    urls = [f'https://{host}/v2/team/app/blobs/{digest}' for digest in (CONFIG_AMD64, LAYER_AMD64_1, LAYER_AMD64_2)]
+    assert [task['url'] for task in out['expected_tasks']] == urls
+    # The host is part of the task ID: each host gives other IDs.
+    assert [task['task_id'] for task in out['expected_tasks']] == [rust_task_id(url) for url in urls]
+    assert {call['host'] for call in world.calls[1:]} == {host}
+
+
+def test_docker_hub_host_leaves_other_registries_and_urls_alone(world, run_module):
+    result = run(run_module, image_args(docker_hub_host='index.docker.io', _ansible_check_mode=True))
+
+    assert not result.failed, result.output
+    assert [task['url'] for task in result.output['expected_tasks']] == AMD64_BLOBS
+
+    url = 'https://registry-1.docker.io/v2/team/app/manifests/1.0'
+    result = run(run_module, dict(manager_url=MANAGER_URL, token=TOKEN, url=url, docker_hub_host='index.docker.io',
+                                  _ansible_check_mode=True))
+
+    assert not result.failed, result.output
+    assert result.output['manifest_url'] == url
+    assert all(task['url'].startswith('https://registry-1.docker.io/') for task in result.output['expected_tasks'])
+
+
+@pytest.mark.parametrize('value', ['https://index.docker.io', 'index.docker.io/v2', 'hub:99999', ''])
+def test_bad_docker_hub_host(world, run_module, value):
+    result = run(run_module, dict(manager_url=MANAGER_URL, token=TOKEN, image='alpine:3.20', docker_hub_host=value))
+
+    assert result.failed
+    assert result.output['msg'].startswith('docker_hub_host: ') and 'registry-1.docker.io' in result.output['msg']
+    assert world.calls == []
 
 
 # --- input validation --------------------------------------------------------------------------------
