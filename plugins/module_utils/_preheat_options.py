@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from ansible_collections.p2p.dragonfly.plugins.module_utils._api import manager_argspec_ex
 from ansible_collections.p2p.dragonfly.plugins.module_utils._cache import LAYOUT_LEGACY_GO, LAYOUT_RUST
+from ansible_collections.p2p.dragonfly.plugins.module_utils._credentials import check_credentials, credentials_argspec
 from ansible_collections.p2p.dragonfly.plugins.module_utils._hashing import normalize_sha256
 from ansible_collections.p2p.dragonfly.plugins.module_utils._image_reference import (
     DOCKER_HUB_REGISTRY_HOST,
@@ -93,6 +94,7 @@ def preheat_argspec_ex():
         seed_ip=dict(type='str'),
         checksums=dict(type='dict'),
     )
+    argspec_ex['argspec'].update(credentials_argspec())
     # The manifest URL built from image takes scheme; url carries its own, and files have none.
     argspec_ex['required_by']['scheme'] = ('image',)
     return argspec_ex
@@ -119,6 +121,7 @@ def check_options(module):
     """Every check of the preheat module's options the argument spec does not make; returns a ``PreheatInput``."""
     params = module.params
     kind, target, platform = check_content(module)
+    check_credentials(params['credentials'])
     check_selection(params['scope'], params['ips'], params['count'], params['percentage'])
     check_range('concurrent_task_count', params['concurrent_task_count'], CONCURRENT_TASK_COUNT_RANGE)
     check_range('concurrent_peer_count', params['concurrent_peer_count'], CONCURRENT_PEER_COUNT_RANGE)
