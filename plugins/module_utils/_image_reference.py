@@ -16,8 +16,12 @@ from collections import namedtuple
 
 DOCKER_HUB_DOMAIN = 'docker.io'
 DOCKER_HUB_LEGACY_DOMAIN = 'index.docker.io'
-# Docker Hub's registry API lives on a different host than its familiar domain.
+# Docker Hub's registry API lives on a different host than its familiar domain. The default host of Docker Hub blob
+# URLs (option docker_hub_host): the host is part of every task ID, and this collection's peers pull from this one.
 DOCKER_HUB_REGISTRY_HOST = 'registry-1.docker.io'
+# The names Docker Hub goes by: what dfdaemon falls back to (docker.io, from ?ns=), upstream's helm chart and dfinit
+# default (index.docker.io), and the API host.
+DOCKER_HUB_HOSTS = (DOCKER_HUB_DOMAIN, DOCKER_HUB_LEGACY_DOMAIN, DOCKER_HUB_REGISTRY_HOST)
 DOCKER_HUB_OFFICIAL_PREFIX = 'library/'
 DEFAULT_TAG = 'latest'
 NAME_TOTAL_LENGTH_MAX = 255
@@ -40,6 +44,7 @@ _NAME = r'(?:' + _DOMAIN_AND_PORT + r'/)?' + _REMOTE_NAME
 
 # re.ASCII: Go's \w is ASCII only. \Z: Go's $ never matches before a trailing newline.
 _REFERENCE_RE = re.compile(r'^(' + _NAME + r')(?::(' + _TAG + r'))?(?:@(' + _DIGEST + r'))?\Z', re.ASCII)
+_ANCHORED_HOST_RE = re.compile(r'^' + _DOMAIN_AND_PORT + r'\Z', re.ASCII)
 _ANCHORED_NAME_RE = re.compile(r'^(?:(' + _DOMAIN_AND_PORT + r')/)?(' + _REMOTE_NAME + r')\Z', re.ASCII)
 _ANCHORED_TAG_RE = re.compile(r'^' + _TAG + r'\Z', re.ASCII)
 _ANCHORED_IDENTIFIER_RE = re.compile(r'^[a-f0-9]{64}\Z')
@@ -69,7 +74,7 @@ class ImageReference(namedtuple('ImageReference', ['domain', 'registry', 'reposi
     """A parsed image reference.
 
     ``domain`` is Docker's normalised domain (``docker.io`` for Docker Hub), ``registry`` the
-    ``host[:port]`` to put in URLs (``registry-1.docker.io`` for Docker Hub), ``repository`` the
+    ``host[:port]`` to put in URLs (for Docker Hub the ``docker_hub_host`` it was parsed with), ``repository`` the
     full path (``library/alpine``), ``tag`` and ``digest`` as given (``tag`` is ``latest`` when
     neither was given, with ``tag_implicit`` set so callers can refuse or warn).
     """
@@ -119,11 +124,29 @@ def validate_digest(digest):
         raise ValueError('invalid digest %r: only lower-case hex characters are allowed' % digest)
 
 
-def parse_image_reference(reference):
+def validate_registry_host(host):
+    """Raise ValueError unless ``host`` is a registry as image names spell it: ``host[:port]``, no scheme, no path."""
+    if not isinstance(host, str) or not _ANCHORED_HOST_RE.match(host):
+        raise ValueError('%r is not a registry host: give a bare host name or address, optionally with :port (for '
+                         'example registry-1.docker.io or registry.example.com:5000), without scheme or path' % (host,))
+    port = host.rpartition(':')[2] if ':' in host and not host.endswith(']') else None
+    if port is not None and not 0 < int(port) < 65536:
+        raise ValueError('%r is not a registry host: port %s is out of range (1-65535)' % (host, port))
+    return host
+
+
+def is_docker_hub_host(host):
+    """Whether ``host`` is one of the names of Docker Hub (``DOCKER_HUB_HOSTS``), case aside."""
+    return isinstance(host, str) and host.lower() in DOCKER_HUB_HOSTS
+
+
+def parse_image_reference(reference, docker_hub_host=DOCKER_HUB_REGISTRY_HOST):
     """Parse a Docker image reference (``alpine``, ``ghcr.io/org/app:v1``, ``host:5000/app@sha256:...``).
 
-    Returns an ``ImageReference``. Raises ValueError with Docker's reason for invalid references.
+    Returns an ``ImageReference`` whose ``registry`` is ``docker_hub_host`` for references that normalise to Docker
+    Hub. Raises ValueError with Docker's reason for invalid references.
     """
+    validate_registry_host(docker_hub_host)
     if not isinstance(reference, str):
         raise ValueError('image reference must be a string, got %r' % (reference,))
     if reference == '':
@@ -151,7 +174,7 @@ def parse_image_reference(reference):
     tag_implicit = tag is None and digest is None
     if tag_implicit:
         tag = DEFAULT_TAG
-    registry = DOCKER_HUB_REGISTRY_HOST if domain == DOCKER_HUB_DOMAIN else domain
+    registry = docker_hub_host if domain == DOCKER_HUB_DOMAIN else domain
     return ImageReference(domain, registry, repository, tag, digest, tag_implicit)
 
 
@@ -176,12 +199,13 @@ def _registry_matches(registry, domain, entries):
     return any(isinstance(entry, str) and entry.lower() in candidates for entry in entries)
 
 
-def manifest_url(reference, scheme='https', insecure_registries=()):
+def manifest_url(reference, scheme='https', insecure_registries=(), docker_hub_host=DOCKER_HUB_REGISTRY_HOST):
     """Return ``<scheme>://<registry>/v2/<repository>/manifests/<tag or digest>`` for an image reference.
 
     ``reference`` is a string or an ``ImageReference``. The scheme becomes ``http`` when
     ``scheme`` is ``http`` or when the registry (as written, e.g. ``registry.local:5000``, or
-    ``docker.io``) is listed in ``insecure_registries``.
+    ``docker.io``) is listed in ``insecure_registries``. ``docker_hub_host`` is the host of a Docker Hub reference
+    given as a string (an ``ImageReference`` carries its own).
     """
     if scheme not in ('http', 'https'):
         raise ValueError('scheme must be "http" or "https", got %r' % (scheme,))
@@ -189,7 +213,7 @@ def manifest_url(reference, scheme='https', insecure_registries=()):
         insecure_registries = ()
     elif isinstance(insecure_registries, str):
         insecure_registries = [insecure_registries]
-    parsed = reference if isinstance(reference, ImageReference) else parse_image_reference(reference)
+    parsed = reference if isinstance(reference, ImageReference) else parse_image_reference(reference, docker_hub_host)
     if _registry_matches(parsed.registry, parsed.domain, insecure_registries):
         scheme = 'http'
     return '%s://%s/v2/%s/manifests/%s' % (scheme, parsed.registry, parsed.repository, parsed.reference)

@@ -10,6 +10,8 @@ end on it. Upstream behaviour: docs/dev/module-utils.md#preheat."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
+
 from ansible_collections.p2p.dragonfly.plugins.module_utils._api import ManagerAPIError
 from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import BIO, JOB_TYPE_PREHEAT
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import (
@@ -70,16 +72,17 @@ def expected_tasks(entries, tag=None, application=None, filtered_query_params=No
     return tasks
 
 
-def preheat_body(params, kind, target, platform, urls, headers):
+def preheat_body(params, kind, target, platform, urls, headers, username=None, password=None):
     """The body of the preheat job: the module's options ``params``, the type ``kind``, for images the manifest URL
-    ``target`` and ``platform``, for files the ``urls`` to preheat, and the ``headers`` the seed peers send."""
+    ``target``, ``platform`` and the registry's ``username`` and ``password``, for files the ``urls`` to preheat, and
+    the ``headers`` the seed peers send."""
     args = dict(type=kind, scope=params['scope'])
     if kind == 'image':
         args.update(url=target, platform=platform)
-        if params['registry_username']:
-            args['username'] = params['registry_username']
-        if params['registry_password']:
-            args['password'] = params['registry_password']
+        if username:
+            args['username'] = username
+        if password:
+            args['password'] = password
     else:
         args['urls'] = urls
     for option in ('tag', 'application'):
@@ -100,6 +103,11 @@ def preheat_body(params, kind, target, platform, urls, headers):
                 args=args)
 
 
+# Go's crypto/tls and crypto/x509 errors, as the manager's registry client returns them.
+_TLS_MARKERS = ('x509:', 'tls:', 'certificate signed by unknown authority', 'failed to verify certificate')
+_UNAUTHORIZED_RE = re.compile(r'\b(?:401|unauthorized)\b', re.IGNORECASE)
+
+
 def manager_error_hint(exc):
     """Extra advice for a failed preheat POST, beyond what the client says."""
     text = exc.server_message or ''
@@ -109,3 +117,27 @@ def manager_error_hint(exc):
     if exc.status and exc.status >= 500 and 'no matching manifest' in text:
         return ' The manager found no manifest for the platform: check option platform.'
     return ''
+
+
+def preheat_post_error(exc, registry=None, login_entry=None, host=None):
+    """The ``ManagerAPIError`` to raise for a refused preheat POST ``exc``. For an image (``host``: the registry host of
+    its manifest URL; ``registry``: its name as an entry of option credentials spells it; ``login_entry``: the entry
+    its username came from), a registry error of the manager's own manifest read (TLS, 401) replaces the client's
+    generic advice; the server message is already scrubbed of secrets by the client."""
+    host = host or registry
+    text = exc.server_message or ''
+    prefix = f'{exc.method} {exc.path} failed with HTTP {exc.status}'
+    message = None
+    if registry and exc.status and exc.status >= 500 and any(marker in text.lower() for marker in _TLS_MARKERS):
+        # The module verified the registry itself; the manager uses its own transport and CAs (job.preheat.tls).
+        message = (f"{prefix}: the manager could not verify {host}'s certificate: {text}; set the manager's "
+                   "job.preheat.tls.caCert: the manager role's variable dragonfly_manager_preheat_ca_bundle (or "
+                   'dragonfly_manager_preheat_insecure_skip_verify, not recommended)')
+    elif registry and exc.status and exc.status >= 500 and _UNAUTHORIZED_RE.search(text):
+        fields = (f'the username and password of the credentials entry for {login_entry}' if login_entry else
+                  f'registry_username and registry_password (or the credentials entry for {registry})')
+        message = (f"{prefix}: the registry {host} refused the manager's request for the manifest ({text}): "
+                   f'set or check {fields}')
+    if message is None:
+        message = str(exc) + manager_error_hint(exc)
+    return ManagerAPIError(message, status=exc.status, method=exc.method, path=exc.path, server_message=exc.server_message)

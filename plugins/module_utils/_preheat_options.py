@@ -16,13 +16,16 @@ from urllib.parse import urlsplit
 
 from ansible_collections.p2p.dragonfly.plugins.module_utils._api import manager_argspec_ex
 from ansible_collections.p2p.dragonfly.plugins.module_utils._cache import LAYOUT_LEGACY_GO, LAYOUT_RUST
+from ansible_collections.p2p.dragonfly.plugins.module_utils._credentials import check_credentials, credentials_argspec
 from ansible_collections.p2p.dragonfly.plugins.module_utils._hashing import normalize_sha256
 from ansible_collections.p2p.dragonfly.plugins.module_utils._image_reference import (
+    DOCKER_HUB_REGISTRY_HOST,
     format_platform,
     manifest_url,
     parse_image_reference,
     parse_manifest_url,
     parse_platform,
+    validate_registry_host,
 )
 from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import SCOPE_SINGLE_SEED_PEER, SCOPES
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError
@@ -54,6 +57,8 @@ def content_argspec():
         urls=dict(type='list', elements='str'),
         scheme=dict(type='str', choices=['https', 'http']),
         insecure_registry=dict(type='bool', default=False),
+        # Doc fragment p2p.dragonfly.image.
+        docker_hub_host=dict(type='str', default=DOCKER_HUB_REGISTRY_HOST),
         platform=dict(type='str', default='linux/amd64'),
         registry_username=dict(type='str'),
         registry_password=dict(type='str', no_log=True),
@@ -89,6 +94,7 @@ def preheat_argspec_ex():
         seed_ip=dict(type='str'),
         checksums=dict(type='dict'),
     )
+    argspec_ex['argspec'].update(credentials_argspec())
     # The manifest URL built from image takes scheme; url carries its own, and files have none.
     argspec_ex['required_by']['scheme'] = ('image',)
     return argspec_ex
@@ -99,6 +105,7 @@ def check_content(module):
     ``None`` for files."""
     params = module.params
     kind = params['type'] or ('file' if params['urls'] else 'image')
+    check_docker_hub_host(params['docker_hub_host'])
     if kind == 'image':
         target, platform = _check_image(module)
     else:
@@ -114,6 +121,7 @@ def check_options(module):
     """Every check of the preheat module's options the argument spec does not make; returns a ``PreheatInput``."""
     params = module.params
     kind, target, platform = check_content(module)
+    check_credentials(params['credentials'])
     check_selection(params['scope'], params['ips'], params['count'], params['percentage'])
     check_range('concurrent_task_count', params['concurrent_task_count'], CONCURRENT_TASK_COUNT_RANGE)
     check_range('concurrent_peer_count', params['concurrent_peer_count'], CONCURRENT_PEER_COUNT_RANGE)
@@ -134,7 +142,7 @@ def _check_image(module):
             raise PreheatError('insecure_registry=true means scheme http: do not also set scheme=https')
         scheme = 'http' if params['insecure_registry'] else (params['scheme'] or 'https')
         try:
-            reference = parse_image_reference(params['image'])
+            reference = parse_image_reference(params['image'], params['docker_hub_host'])
         except ValueError as exc:
             raise PreheatError(f'image: {exc}')
         if reference.tag_implicit:
@@ -155,6 +163,16 @@ def _check_image(module):
     except ValueError as exc:
         raise PreheatError(f'platform: {exc}; use os/arch[/variant], for example linux/amd64 or linux/arm64/v8')
     return target, platform
+
+
+def check_docker_hub_host(value):
+    """Raise unless option docker_hub_host is a bare ``host[:port]``; returns it."""
+    try:
+        return validate_registry_host(value)
+    except ValueError as exc:
+        raise PreheatError(f'docker_hub_host: {exc}. It is the host Docker Hub blob URLs use: registry-1.docker.io (this '
+                           "collection's peers), index.docker.io (upstream's helm chart and dfinit) or docker.io "
+                           '(dfdaemon without an X-Dragonfly-Registry header)')
 
 
 def _check_files(params):

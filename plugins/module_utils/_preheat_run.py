@@ -21,6 +21,7 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
     preheat_outcome,
     wait_for_round,
 )
+from ansible_collections.p2p.dragonfly.plugins.module_utils._image_reference import parse_manifest_url
 from ansible_collections.p2p.dragonfly.plugins.module_utils._local_cache import POLL_INTERVAL as LOCAL_POLL_INTERVAL
 from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import (
     HOST_TYPE_SUPER,
@@ -29,7 +30,7 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import (
     Observations,
     labelled,
 )
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, PreheatTimeout, manager_error_hint
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, PreheatTimeout, preheat_post_error
 
 
 MODULE_NAME = 'preheat'
@@ -53,10 +54,12 @@ class PreheatRun(object):
     """One preheat of the expected ``tasks`` onto the peers ``requirement`` names, through ``client``.
 
     ``local`` is the ``_local_cache.LocalCache`` of option cache_dir, or ``None``; ``image`` the result's keys of an
-    image (manifest URL, platforms); ``cluster_ids`` the scheduler clusters the get_task jobs ask.
+    image (manifest URL, platforms); ``cluster_ids`` the scheduler clusters the get_task jobs ask; ``registry`` and
+    ``login_entry`` name an image's registry and the credentials entry of its username in a refused job's message.
     """
 
-    def __init__(self, module, client, tasks, requirement, cluster_ids, poll_interval, local=None, image=None):
+    def __init__(self, module, client, tasks, requirement, cluster_ids, poll_interval, local=None, image=None,
+                 registry=None, login_entry=None):
         self.module = module
         self.client = client
         self.tasks = tasks
@@ -65,6 +68,8 @@ class PreheatRun(object):
         self.poll_interval = poll_interval
         self.local = local
         self.image = image or {}
+        self.registry = registry
+        self.login_entry = login_entry
         self.observations = Observations()
         self.get_task_job_ids = []
         self.job = None
@@ -204,8 +209,8 @@ class PreheatRun(object):
         try:
             row = self.client.create_job(body)
         except ManagerAPIError as exc:
-            raise ManagerAPIError(str(exc) + manager_error_hint(exc), status=exc.status, method=exc.method, path=exc.path,
-                                  server_message=exc.server_message)
+            host = parse_manifest_url(self.image['manifest_url']).host if self.image.get('manifest_url') else None
+            raise preheat_post_error(exc, self.registry, self.login_entry, host)
         self.changed = True
         self.job = TrackedJob(row, _jobs.monotonic())
 

@@ -72,8 +72,13 @@ class Registry(object):
     basic one, which the manager would not forward to the seed peers by itself.
     """
 
-    def __init__(self, module, username=None, password=None, headers=None, timeout=30, ca_path=None):
+    def __init__(self, module, username=None, password=None, headers=None, timeout=30, ca_path=None, name=None,
+                 login_entry=None):
         self.module = module
+        # For messages: the registry as an entry of option credentials names it (docker.io for Docker Hub), and the
+        # entry the username came from (None: from registry_username).
+        self.name = name
+        self.login_entry = login_entry
         self.username = username or None
         self.password = password or ''
         self.timeout = timeout
@@ -90,6 +95,23 @@ class Registry(object):
             else:
                 self.extra_headers[name] = value
         self._tried_challenge = False
+        self._manifest_url = None
+
+    def _name(self, url):
+        if self.name:
+            return self.name
+        try:
+            return parse_manifest_url(url).host
+        except ValueError:
+            return _http.origin(url or '')[1]
+
+    def _user(self):
+        if self.login_entry:
+            return f'the username {self.username!r} of the credentials entry for {self.login_entry}'
+        return f'registry_username {self.username!r}'
+
+    def _set_credentials(self, url):
+        return f'set registry_username and registry_password (or the credentials entry for {self._name(url)})'
 
     def _secret(self, value):
         if value:
@@ -103,6 +125,7 @@ class Registry(object):
 
     def manifest(self, url, repository):
         """Return the manifest document at ``url`` as a dict."""
+        self._manifest_url = url
         headers = dict(self.extra_headers)
         headers['Accept'] = ', '.join(MANIFEST_MEDIA_TYPES)
         if self.authorization:
@@ -130,8 +153,8 @@ class Registry(object):
             self.authorization = 'Bearer ' + self._secret(self._bearer_token(params, repository))
         elif scheme == 'basic':
             if not self.username:
-                raise PreheatError(f'the registry asks for credentials (basic auth) to read {url}: set registry_username '
-                                   'and registry_password', http_status=401)
+                raise PreheatError(f'the registry asks for credentials (basic auth) to read {url}: '
+                                   f'{self._set_credentials(url)}', http_status=401)
             raw = f'{self.username}:{self.password}'.encode('utf-8')
             self.authorization = self._secret('Basic ' + base64.b64encode(raw).decode('ascii'))
             self.basic_auth = True
@@ -151,14 +174,16 @@ class Registry(object):
             headers['Authorization'] = self._secret('Basic ' + base64.b64encode(raw).decode('ascii'))
         status, body, info = self._get(token_url, headers)
         if status == -1:
-            raise PreheatError(f"the registry's token service at {realm} is unreachable: {to_text(info.get('msg'))}")
+            reason = to_text(info.get('msg'))
+            if is_certificate_error(reason):
+                raise PreheatError(self._tls_message(realm, reason, f"the registry's token service at {realm}"))
+            raise PreheatError(f"the registry's token service at {realm} is unreachable: {reason}")
         if status in (401, 403):
             if self.username:
-                raise PreheatError(f"the registry's token service ({realm}) refused registry_username "
-                                   f"'{self.username}' and its password (HTTP {status}): check the credentials",
-                                   http_status=status)
+                raise PreheatError(f"the registry's token service ({realm}) refused {self._user()} and its password "
+                                   f'(HTTP {status}): check the credentials', http_status=status)
             raise PreheatError(f"the registry's token service ({realm}) refused an anonymous token for "
-                               f'{repository} (HTTP {status}): set registry_username and registry_password',
+                               f'{repository} (HTTP {status}): {self._set_credentials(self._manifest_url)}',
                                http_status=status)
         if not 200 <= status < 300:
             raise PreheatError(f"the registry's token service ({realm}) answered HTTP {status}: "
@@ -177,6 +202,8 @@ class Registry(object):
     def _explain(self, status, url, info, body, repository):
         message = _registry_message(body)
         shown = f' ({message})' if message else ''
+        if status == -1 and is_certificate_error(to_text(info.get('msg'))):
+            return self._tls_message(url, to_text(info.get('msg')), f'the registry {parse_manifest_url(url).host}')
         if status == -1:
             return (f"registry unreachable: GET {url} failed: {to_text(info.get('msg'))}. The module reads the manifest "
                     'from the host it runs on (the controller unless delegate_to says otherwise): check the registry '
@@ -186,10 +213,8 @@ class Registry(object):
                 return (f'the registry refused the Authorization header given in option headers for GET {url} (HTTP 401)'
                         f'{shown}: renew it, or remove it and set registry_username and registry_password')
             if self.username:
-                return (f'the registry refused registry_username {self.username!r} for GET {url} (HTTP 401){shown}: '
-                        'check the credentials')
-            return (f'the registry requires credentials for GET {url} (HTTP 401){shown}: set registry_username and '
-                    'registry_password')
+                return f'the registry refused {self._user()} for GET {url} (HTTP 401){shown}: check the credentials'
+            return f'the registry requires credentials for GET {url} (HTTP 401){shown}: {self._set_credentials(url)}'
         if status == 403:
             return f'the registry denied GET {url} (HTTP 403){shown}: the credentials lack pull access to {repository}'
         if status == 404:
@@ -199,6 +224,18 @@ class Registry(object):
             return (f'the registry rate-limited GET {url} (HTTP 429){shown}: retry later, or authenticate '
                     '(Docker Hub limits anonymous pulls)')
         return f'the registry answered GET {url} with HTTP {status}{shown}'
+
+    def _tls_message(self, url, reason, what):
+        # The module's own check (fetch_url); the manager's is another (job.preheat.tls), see _preheat.
+        return (f'{what} presented a TLS certificate the module could not verify: {reason} (GET {url}); set '
+                f'registry_ca_path (or ca_path of the credentials entry for {self._name(self._manifest_url)}) to a PEM '
+                'file of the CA that signed it')
+
+
+def is_certificate_error(reason):
+    """Whether fetch_url's message (status -1) says a TLS certificate was not verified."""
+    text = (reason or '').lower()
+    return 'certificate_verify_failed' in text or 'certificate verify failed' in text
 
 
 def _platform_label(descriptor):

@@ -32,6 +32,7 @@ description:
 
 extends_documentation_fragment:
   - p2p.dragonfly.manager
+  - p2p.dragonfly.image
   - p2p.dragonfly.attributes
   - p2p.dragonfly.attributes.actiongroup_dragonfly
 

@@ -37,6 +37,7 @@ description:
 
 extends_documentation_fragment:
   - p2p.dragonfly.manager
+  - p2p.dragonfly.image
   - p2p.dragonfly.attributes
   - p2p.dragonfly.attributes.actiongroup_dragonfly
 
@@ -77,7 +78,7 @@ options:
       - An image reference as C(docker pull) takes it, for example V(registry.example.com:5000/team/app:1.0),
         V(alpine:3.20) (Docker Hub) or V(ghcr.io/org/app@sha256:...).
       - Turned into the manifest URL C(<scheme>://<registry>/v2/<name>/manifests/<tag or digest>); see O(scheme) and
-        O(insecure_registry).
+        O(insecure_registry). For a Docker Hub image the registry is O(docker_hub_host).
       - Mutually exclusive with O(url) and O(urls).
     type: str
   url:
@@ -129,9 +130,57 @@ options:
   registry_ca_path:
     description:
       - A PEM file of CA certificates to verify the registry with when the module reads the manifest.
-      - The manager verifies the registry with its own C(job.preheat.tls) settings.
+      - The manager verifies the registry with its own C(job.preheat.tls) settings, which the manager role of this
+        collection sets from C(dragonfly_manager_preheat_ca_bundle); a job the manager refuses for the registry's
+        certificate fails naming that variable.
       - O(validate_certs) applies to the registry too.
     type: path
+  credentials:
+    description:
+      - Credentials per registry and per file location, so that a playbook can pass one list to all its preheats; the
+        module picks the entry that applies to the content of this call and returns it in RV(credentials_used).
+      - B(Images.) The entry whose O(credentials[].registry) equals the registry of O(image) (or the host of O(url)).
+        An entry for V(docker.io) (or V(registry-1.docker.io), V(index.docker.io)) applies to every Docker Hub image,
+        whatever O(docker_hub_host) says. Its username and password are used as O(registry_username) and
+        O(registry_password) would be, its CA as O(registry_ca_path). Those options, when set, win over the entry.
+      - B(Files.) The entry whose O(credentials[].url_prefix) is the longest prefix of the URL. Every URL of one call
+        must match the same entry, or all none, since one preheat job carries one set of headers. The username and password
+        become a basic C(Authorization) header in the job's headers, which the manager forwards to the seed peers. An
+        C(Authorization) given in O(headers) wins over the entry.
+    type: list
+    elements: dict
+    suboptions:
+      registry:
+        description:
+          - An image registry as image names spell it, V(host) or V(host:port), for example V(registry.example.com:5000)
+            or V(docker.io).
+          - Set exactly one of O(credentials[].registry) and O(credentials[].url_prefix).
+        type: str
+      url_prefix:
+        description:
+          - An http(s) URL prefix of files, for example V(https://files.example.com/models/). The scheme, host and port
+            must be equal, and the path matches whole segments (V(/models) matches V(/models/a.bin), not
+            V(/models-old/a.bin)).
+          - Set exactly one of O(credentials[].registry) and O(credentials[].url_prefix).
+        type: str
+      username:
+        description:
+          - User name for the registry or the files.
+        type: str
+      password:
+        description:
+          - Password of O(credentials[].username).
+          - For images the manager stores it in the job's C(args), for files the C(Authorization) header in the job's
+            C(headers); both are readable by every manager user. Prefer a read-only token.
+        type: str
+      ca_path:
+        description:
+          - A PEM file of CA certificates to verify the registry with when the module reads the manifest, as
+            O(registry_ca_path).
+          - Refused with O(credentials[].url_prefix), because the seed peers do not verify the certificates of file origins (the
+            Dragonfly client downloads back-to-source with a TLS verifier that accepts any certificate), and the module
+            does not read the files.
+        type: path
   headers:
     description:
       - HTTP headers for the downloads, sent in the job to the manager; it forwards them to the seed peers (and, for images,
@@ -395,6 +444,35 @@ EXAMPLES = r"""
     seed_ip: 10.0.0.5
   delegate_to: seed-1.example.com
 
+- name: Preheat images and files with one list of credentials for all of them
+  p2p.dragonfly.preheat:
+    manager_url: https://manager.example.com:8080
+    token: "{{ dragonfly_token }}"
+    image: "{{ item }}"
+    credentials: "{{ preheat_credentials }}"
+  loop:
+    - registry.example.com:5000/team/app:1.0
+    - team/tool:2.1
+  vars:
+    preheat_credentials:
+      - registry: registry.example.com:5000
+        username: puller
+        password: "{{ vault_registry_password }}"
+        ca_path: /etc/dragonfly/registry-ca.crt
+      - registry: docker.io
+        username: team-bot
+        password: "{{ vault_docker_hub_token }}"
+      - url_prefix: https://files.example.com/models/
+        username: models
+        password: "{{ vault_models_password }}"
+
+- name: Preheat a Docker Hub image for peers set up by upstream's helm chart (registry mirror index.docker.io)
+  p2p.dragonfly.preheat:
+    manager_url: https://manager.example.com:8080
+    token: "{{ dragonfly_token }}"
+    image: alpine:3.20
+    docker_hub_host: index.docker.io
+
 - name: Verify the cache of the seed peer that got the content
   p2p.dragonfly.cache_assert:
     cache_dir: /srv/dragonfly/seed
@@ -594,6 +672,13 @@ local:
       path: /opt/dragonfly/seed-peer/cache/content/tasks/9f7/9f7c9aafbc6f30f8f41a96ca77eeae80c5b60964b3034b0ee43ccf7b2f9e52b8
       verified: true
       cause: null
+credentials_used:
+  description:
+    - The entry of O(credentials) the module used, by its O(credentials[].registry) or O(credentials[].url_prefix) (never
+      a secret); V(null) when it used none (no entry matched, or the explicit options won).
+  returned: success, and failure after the credentials were chosen
+  type: str
+  sample: registry.example.com:5000
 elapsed:
   description: Seconds the module ran.
   returned: always
@@ -605,6 +690,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
 from ansible_collections.p2p.dragonfly.plugins.module_utils._api import ManagerAPIError, ManagerClient
+from ansible_collections.p2p.dragonfly.plugins.module_utils._credentials import choose as choose_credentials
 from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import check_jobs_access
 from ansible_collections.p2p.dragonfly.plugins.module_utils._local_cache import LocalCache
 from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import Requirement
@@ -621,6 +707,7 @@ class Preheat(object):
         self.module = module
         self.started = _jobs.monotonic()
         self.run = None
+        self.credentials = None
 
     def execute(self):
         module, params = self.module, self.module.params
@@ -629,15 +716,18 @@ class Preheat(object):
         # One read first: a wrong manager_url or token fails here, before the registry is read.
         check_jobs_access(client)
         headers = dict((str(name), str(value)) for name, value in (params['headers'] or {}).items())
+        self.credentials = choice = choose_credentials(module, request.kind, request.target, params['urls'], headers)
         image = {}
         if request.kind == 'image':
-            registry = Registry(module, params['registry_username'], params['registry_password'], headers,
-                                timeout=params['timeout'], ca_path=params['registry_ca_path'])
+            registry = Registry(module, choice.username, choice.password, headers, timeout=params['timeout'],
+                                ca_path=choice.ca_path, name=choice.registry, login_entry=choice.login_entry)
             entries, offered = resolve_image(registry, request.target, request.platform)
             if registry.basic_auth and not any(name.lower() == 'authorization' for name in headers):
                 headers['Authorization'] = registry.authorization
             image = dict(manifest_url=request.target, platform=request.platform, available_platforms=offered)
         else:
+            if choice.authorization:
+                headers['Authorization'] = choice.authorization
             entries = [(url, None) for url in params['urls']]
         tasks = expected_tasks(entries, tag=params['tag'], application=params['application'],
                                filtered_query_params=params['filtered_query_params'], piece_length=params['piece_length'],
@@ -648,9 +738,10 @@ class Preheat(object):
         if params['cache_dir']:
             local = LocalCache(params['cache_dir'], params['seed_ip'], tasks, requirement, request.checksums)
         self.run = PreheatRun(module, client, tasks, requirement, params['scheduler_cluster_ids'], params['poll_interval'],
-                              local=local, image=image)
+                              local=local, image=image, registry=choice.registry, login_entry=choice.login_entry)
         return self.run.execute(
-            lambda urls: preheat_body(params, request.kind, request.target, request.platform, urls, headers),
+            lambda urls: preheat_body(params, request.kind, request.target, request.platform, urls, headers,
+                                      username=choice.username, password=choice.password),
             force=params['force'], wait=params['wait'], deadline=self.started + params['wait_timeout'],
             wait_timeout=params['wait_timeout'])
 
@@ -660,6 +751,8 @@ class Preheat(object):
     def fail(self, exc):
         """Fail with what the run knows so far: expected tasks, job, hosts seen, the local cache."""
         fields = self.run.result(failed=True) if self.run is not None else {}
+        if self.credentials is not None:
+            fields['credentials_used'] = self.credentials.used
         if isinstance(exc, ManagerAPIError):
             self.module.fail_json(msg=str(exc), http_status=exc.status, elapsed=self.elapsed(), **fields)
         fields.update(exc.details)
@@ -675,6 +768,7 @@ def main():
     except (PreheatError, ManagerAPIError) as exc:
         preheat.fail(exc)
     result['elapsed'] = preheat.elapsed()
+    result['credentials_used'] = preheat.credentials.used
     if not module._diff:
         result.pop('diff', None)
     module.exit_json(**result)

@@ -16,6 +16,7 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._image_reference imp
     Platform,
     blob_url,
     format_platform,
+    is_docker_hub_host,
     is_manifest_list,
     manifest_references,
     manifest_url,
@@ -25,6 +26,7 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._image_reference imp
     preheat_blob_urls,
     select_manifests,
     validate_digest,
+    validate_registry_host,
 )
 
 
@@ -347,3 +349,55 @@ def test_select_manifests_rejects_image_manifests():
     assert not is_manifest_list(SCHEMA2_MANIFEST)
     with pytest.raises(ValueError, match='not a manifest list or image index'):
         select_manifests(SCHEMA2_MANIFEST, 'linux/amd64')
+
+
+# --- docker_hub_host ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('reference', ['alpine:3.20', 'library/alpine:3.20', 'docker.io/library/alpine:3.20',
+                                       'index.docker.io/library/alpine:3.20'])
+@pytest.mark.parametrize('host', ['index.docker.io', 'docker.io', 'hub-mirror.example.com:5000'])
+def test_docker_hub_host_replaces_the_registry_of_docker_hub_references(reference, host):
+    parsed = parse_image_reference(reference, host)
+
+    assert parsed.domain == 'docker.io' and parsed.registry == host
+    assert manifest_url(reference, docker_hub_host=host) == f'https://{host}/v2/library/alpine/manifests/3.20'
+
+
+@pytest.mark.parametrize('reference, expected', [
+    ('ghcr.io/org/app:1', 'https://ghcr.io/v2/org/app/manifests/1'),
+    ('registry.example.com:5000/team/app:1', 'https://registry.example.com:5000/v2/team/app/manifests/1'),
+    ('localhost/app:1', 'https://localhost/v2/app/manifests/1'),
+])
+def test_docker_hub_host_leaves_other_registries_alone(reference, expected):
+    assert manifest_url(reference, docker_hub_host='index.docker.io') == expected
+
+
+@pytest.mark.parametrize('host', ['registry-1.docker.io', 'docker.io', 'registry.example.com:5000', '10.0.0.20:5000',
+                                  '[fd00::1]:5000', 'Registry.Example.com'])
+def test_validate_registry_host_accepts(host):
+    assert validate_registry_host(host) == host
+
+
+@pytest.mark.parametrize('host, expected', [
+    ('https://index.docker.io', 'without scheme or path'),
+    ('index.docker.io/v2', 'without scheme or path'),
+    ('', 'is not a registry host'),
+    ('registry.example.com:', 'is not a registry host'),
+    ('registry.example.com:70000', 'port 70000 is out of range'),
+    ('registry.example.com:0', 'port 0 is out of range'),
+    (None, 'is not a registry host'),
+])
+def test_validate_registry_host_refuses(host, expected):
+    with pytest.raises(ValueError, match=expected.replace('(', r'\(').replace(')', r'\)')):
+        validate_registry_host(host)
+    if isinstance(host, str) and host:
+        with pytest.raises(ValueError):
+            parse_image_reference('alpine', host)
+
+
+@pytest.mark.parametrize('host, expected', [
+    ('docker.io', True), ('Index.Docker.io', True), ('registry-1.docker.io', True), ('hub.docker.com', False),
+    ('ghcr.io', False), (None, False),
+])
+def test_is_docker_hub_host(host, expected):
+    assert is_docker_hub_host(host) is expected

@@ -165,6 +165,7 @@ def test_dfctl_failure_names_the_command(monkeypatch, manager, clock, run_module
     (dict(task_ids=IDS), 'task_ids names the tasks itself: do not also set urls'),
     (dict(manager_url=None), 'via manager needs option manager_url'),
     (dict(wait_timeout=0), 'wait_timeout must be at least 1 second'),
+    (dict(urls=None, image='alpine:3.20', docker_hub_host='https://index.docker.io'), 'docker_hub_host: '),
 ])
 def test_bad_input_is_refused_before_any_request(manager, clock, run_module, extra, message, monkeypatch):
     monkeypatch.delenv('DRAGONFLY_MANAGER_URL', raising=False)

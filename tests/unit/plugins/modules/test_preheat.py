@@ -31,6 +31,8 @@ from ansible_collections.p2p.dragonfly.tests.unit.plugins.modules.conftest impor
 
 TOKEN = 'cGF0LXZhbHVlLW9mLXRoZS10ZXN0LXRva2VuLTEyMzQ1Ng'
 REGISTRY = 'registry.test:5000'
+# Docker Hub's names, served by the simulated registry too.
+HUB_HOSTS = ('registry-1.docker.io', 'index.docker.io', 'docker.io')
 REGISTRY_PASSWORD = 'Regi$try-pa55'
 HEADER_SECRET = 'hdr-secret-value-42'
 BEARER = 'registry-bearer-token-abcdef'
@@ -142,7 +144,7 @@ class World(object):
         parts = urlsplit(url)
         call = dict(method=method, url=url, host=parts.netloc, path=parts.path,
                     query={key: values[0] for key, values in parse_qs(parts.query).items()},
-                    headers=dict(headers or {}), body=json.loads(data) if data else None)
+                    headers=dict(headers or {}), body=json.loads(data) if data else None, ca_path=kwargs.get('ca_path'))
         self.calls.append(call)
         override = self.overrides.get((method, parts.path))
         if override:
@@ -152,7 +154,7 @@ class World(object):
             return self._answer(url, status, body)
         if parts.netloc == 'manager.test:8080':
             return self._manager(call)
-        if parts.netloc == REGISTRY:
+        if parts.netloc in (REGISTRY,) + HUB_HOSTS:
             return self._registry(call)
         if parts.netloc == 'auth.test':
             return self._token(call)
@@ -756,6 +758,263 @@ def test_registry_unreachable(world, run_module):
 
     assert result.failed
     assert 'registry unreachable' in result.output['msg'] and 'insecure_registry' in result.output['msg']
+
+
+# --- docker_hub_host ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('extra, host', [
+    ({}, 'registry-1.docker.io'),
+    (dict(docker_hub_host='index.docker.io'), 'index.docker.io'),
+    (dict(docker_hub_host='docker.io'), 'docker.io'),
+])
+def test_docker_hub_host_names_the_blob_urls_of_docker_hub_images(world, run_module, extra, host):
+    result = run(run_module, dict(manager_url=MANAGER_URL, token=TOKEN, image='team/app:1.0', _ansible_check_mode=True,
+                                  **extra))
+
+    assert not result.failed, result.output
+    out = result.output
+    assert out['manifest_url'] == f'https://{host}/v2/team/app/manifests/1.0'
+    urls = [f'https://{host}/v2/team/app/blobs/{digest}' for digest in (CONFIG_AMD64, LAYER_AMD64_1, LAYER_AMD64_2)]
+    assert [task['url'] for task in out['expected_tasks']] == urls
+    # The host is part of the task ID: each host gives other IDs.
+    assert [task['task_id'] for task in out['expected_tasks']] == [rust_task_id(url) for url in urls]
+    assert {call['host'] for call in world.calls[1:]} == {host}
+
+
+def test_docker_hub_host_leaves_other_registries_and_urls_alone(world, run_module):
+    result = run(run_module, image_args(docker_hub_host='index.docker.io', _ansible_check_mode=True))
+
+    assert not result.failed, result.output
+    assert [task['url'] for task in result.output['expected_tasks']] == AMD64_BLOBS
+
+    url = 'https://registry-1.docker.io/v2/team/app/manifests/1.0'
+    result = run(run_module, dict(manager_url=MANAGER_URL, token=TOKEN, url=url, docker_hub_host='index.docker.io',
+                                  _ansible_check_mode=True))
+
+    assert not result.failed, result.output
+    assert result.output['manifest_url'] == url
+    assert all(task['url'].startswith('https://registry-1.docker.io/') for task in result.output['expected_tasks'])
+
+
+@pytest.mark.parametrize('value', ['https://index.docker.io', 'index.docker.io/v2', 'hub:99999', ''])
+def test_bad_docker_hub_host(world, run_module, value):
+    result = run(run_module, dict(manager_url=MANAGER_URL, token=TOKEN, image='alpine:3.20', docker_hub_host=value))
+
+    assert result.failed
+    assert result.output['msg'].startswith('docker_hub_host: ') and 'registry-1.docker.io' in result.output['msg']
+    assert world.calls == []
+
+
+# --- credentials -------------------------------------------------------------------------------------
+
+BASIC = 'Basic ' + base64.b64encode(f'puller:{REGISTRY_PASSWORD}'.encode()).decode()
+FILES_PASSWORD = 'f1les-Pa55word'
+FILES_BASIC = 'Basic ' + base64.b64encode(f'fetcher:{FILES_PASSWORD}'.encode()).decode()
+CREDENTIALS = [
+    dict(registry='ghcr.io', username='other', password='other-password'),
+    dict(registry=REGISTRY, username='puller', password=REGISTRY_PASSWORD, ca_path='/etc/ssl/registry-ca.pem'),
+    dict(registry='docker.io', username='puller', password=REGISTRY_PASSWORD),
+    dict(url_prefix='http://files.test/', username='wrong', password='wrong-password'),
+    dict(url_prefix='http://files.test/data', username='fetcher', password=FILES_PASSWORD),
+]
+SECRETS = (TOKEN, REGISTRY_PASSWORD, BASIC, FILES_PASSWORD, FILES_BASIC, BEARER, 'other-password', 'wrong-password')
+
+
+def test_credentials_entry_of_the_image_registry(world, run_module):
+    world.registry_auth = 'bearer'
+
+    result = run(run_module, image_args(credentials=CREDENTIALS, force=True, wait=False))
+
+    assert not result.failed, result.output
+    assert result.output['credentials_used'] == REGISTRY
+    job_args = world.posts('preheat')[0]['body']['args']
+    assert job_args['username'] == 'puller' and job_args['password'] == REGISTRY_PASSWORD
+    assert {call['ca_path'] for call in world.calls if call['host'] in (REGISTRY, 'auth.test')} == {'/etc/ssl/registry-ca.pem'}
+    assert result.leaks(*SECRETS) == []
+    # Names and URLs stay visible.
+    assert result.output['invocation']['module_args']['credentials'][1]['registry'] == REGISTRY
+    assert result.output['invocation']['module_args']['credentials'][4]['url_prefix'] == 'http://files.test/data'
+
+
+def test_explicit_registry_options_win_over_the_entry(world, run_module):
+    world.registry_auth = 'basic'
+    credentials = [dict(registry=REGISTRY, username='puller', password='wrong-password')]
+
+    result = run(run_module, image_args(credentials=credentials, registry_username='puller',
+                                        registry_password=REGISTRY_PASSWORD, force=True, wait=False))
+
+    assert not result.failed, result.output
+    assert result.output['credentials_used'] is None
+    assert world.posts('preheat')[0]['body']['args']['headers'] == {'Authorization': BASIC}
+    assert result.leaks(*SECRETS) == []
+
+
+def test_docker_io_entry_applies_whatever_docker_hub_host_says(world, run_module):
+    world.registry_auth = 'basic'
+
+    result = run(run_module, dict(manager_url=MANAGER_URL, token=TOKEN, image='team/app:1.0', docker_hub_host='index.docker.io',
+                                  credentials=CREDENTIALS, force=True, wait=False))
+
+    assert not result.failed, result.output
+    assert result.output['credentials_used'] == 'docker.io'
+    job_args = world.posts('preheat')[0]['body']['args']
+    assert job_args['url'] == 'https://index.docker.io/v2/team/app/manifests/1.0'
+    assert job_args['headers'] == {'Authorization': BASIC}
+    assert result.leaks(*SECRETS) == []
+
+
+def test_no_matching_entry_reads_anonymously(world, run_module):
+    result = run(run_module, image_args(credentials=CREDENTIALS[:1] + CREDENTIALS[3:], _ansible_check_mode=True))
+
+    assert not result.failed, result.output
+    assert result.output['credentials_used'] is None
+    assert all('Authorization' not in call['headers'] for call in world.calls[1:])
+
+
+def test_file_entry_becomes_the_authorization_header_of_the_job(world, run_module):
+    result = run(run_module, file_args(credentials=CREDENTIALS, force=True, wait=False))
+
+    assert not result.failed, result.output
+    assert result.output['credentials_used'] == 'http://files.test/data'
+    job_args = world.posts('preheat')[0]['body']['args']
+    assert job_args['headers'] == {'Authorization': FILES_BASIC}
+    assert 'username' not in job_args and 'password' not in job_args
+    assert result.leaks(*SECRETS) == []
+
+
+def test_headers_authorization_wins_over_a_file_entry(world, run_module):
+    result = run(run_module, file_args(credentials=CREDENTIALS, headers={'Authorization': 'Bearer ' + HEADER_SECRET},
+                                       force=True, wait=False))
+
+    assert not result.failed, result.output
+    assert result.output['credentials_used'] is None
+    assert world.posts('preheat')[0]['body']['args']['headers'] == {'Authorization': 'Bearer ' + HEADER_SECRET}
+
+
+def test_file_urls_of_different_entries_fail_naming_them(world, run_module):
+    urls = [FILE_1, 'http://files.test/other/three.bin', 'http://elsewhere.test/four.bin']
+
+    result = run(run_module, file_args(urls=urls, credentials=CREDENTIALS))
+
+    assert result.failed
+    msg = result.output['msg']
+    assert 'match different credentials entries' in msg
+    assert f'http://files.test/data: {FILE_1}' in msg
+    assert 'http://files.test/: http://files.test/other/three.bin' in msg
+    assert 'no entry: http://elsewhere.test/four.bin' in msg
+    assert world.posts() == []
+    assert result.leaks(*SECRETS) == []
+
+
+@pytest.mark.parametrize('entries, expected', [
+    ([dict(username='x')], 'credentials[0]: set exactly one of registry'),
+    ([dict(registry='ghcr.io'), dict(registry=REGISTRY, url_prefix='http://files.test/')],
+     'credentials[1]: set exactly one of registry'),
+    ([dict(registry='https://ghcr.io')], 'credentials[0].registry: '),
+    ([dict(url_prefix='files.test/data')], "credentials[0].url_prefix: 'files.test/data' must be an http:// or https://"),
+    ([dict(url_prefix='http://files.test/data', ca_path='/etc/ca.pem')],
+     'credentials[0].ca_path: a CA does not apply to files (url_prefix http://files.test/data): the seed peers do not verify'),
+    ([dict(registry='docker.io'), dict(registry='Index.Docker.io')],
+     "credentials[1].registry: 'Index.Docker.io' names the same registry as credentials[0]"),
+    ([dict(url_prefix='http://files.test/data/'), dict(url_prefix='http://FILES.test:80/data')],
+     'credentials[1].url_prefix'),
+    ([dict(registry=REGISTRY, password=REGISTRY_PASSWORD)], 'credentials[0]: password needs username'),
+])
+def test_bad_credentials(world, run_module, entries, expected):
+    result = run(run_module, image_args(credentials=entries))
+
+    assert result.failed
+    assert expected in result.output['msg'], result.output['msg']
+    assert world.calls == []
+    assert result.leaks(REGISTRY_PASSWORD) == []
+
+
+def test_url_prefix_with_credentials_in_it_is_not_echoed(world, run_module):
+    result = run(run_module, file_args(credentials=[dict(url_prefix=f'http://u:{FILES_PASSWORD}@files.test/')]))
+
+    assert result.failed and 'must not contain credentials' in result.output['msg']
+    assert FILES_PASSWORD not in result.output['msg']
+
+
+# --- TLS and registry refusals ----------------------------------------------------------------------
+
+CERT_ERROR = ('<urlopen error [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer '
+              'certificate (_ssl.c:1006)>')
+
+
+@pytest.mark.parametrize('extra, name', [
+    ({}, REGISTRY),
+    (dict(image='team/app:1.0', insecure_registry=False, docker_hub_host='index.docker.io'), 'docker.io'),
+])
+def test_registry_certificate_the_module_cannot_verify(world, run_module, extra, name):
+    world.overrides[('GET', '/v2/team/app/manifests/1.0')] = (-1, CERT_ERROR)
+
+    result = run(run_module, image_args(_ansible_check_mode=True, **extra))
+
+    assert result.failed
+    msg = result.output['msg']
+    assert 'CERTIFICATE_VERIFY_FAILED' in msg and 'could not verify' in msg
+    assert f'set registry_ca_path (or ca_path of the credentials entry for {name})' in msg
+    assert 'unreachable' not in msg
+
+
+def test_token_service_certificate_the_module_cannot_verify(world, run_module):
+    world.registry_auth = 'bearer'
+    world.overrides[('GET', '/token')] = (-1, CERT_ERROR)
+
+    result = run(run_module, image_args(registry_username='puller', registry_password=REGISTRY_PASSWORD,
+                                        _ansible_check_mode=True))
+
+    assert result.failed
+    msg = result.output['msg']
+    assert "token service at http://auth.test/token presented a TLS certificate" in msg
+    assert f'set registry_ca_path (or ca_path of the credentials entry for {REGISTRY})' in msg
+    assert result.leaks(*SECRETS) == []
+
+
+def test_manager_cannot_verify_the_registry(world, run_module):
+    error = (f'Get "https://{REGISTRY}/v2/team/app/manifests/1.0": tls: failed to verify certificate: x509: '
+             'certificate signed by unknown authority')
+    world.overrides[('POST', JOBS)] = (500, {'message': error})
+
+    result = run(run_module, image_args(force=True, wait=False))
+
+    assert result.failed
+    msg = result.output['msg']
+    assert f"the manager could not verify {REGISTRY}'s certificate: {error}" in msg
+    assert 'job.preheat.tls.caCert' in msg and 'dragonfly_manager_preheat_ca_bundle' in msg
+    assert 'dragonfly_manager_preheat_insecure_skip_verify, not recommended' in msg
+    assert "read the manager's log" not in msg
+    assert result.output['http_status'] == 500
+
+
+@pytest.mark.parametrize('extra, fields', [
+    (dict(registry_username='puller', registry_password=REGISTRY_PASSWORD),
+     f'registry_username and registry_password (or the credentials entry for {REGISTRY})'),
+    (dict(credentials=CREDENTIALS), f'the username and password of the credentials entry for {REGISTRY}'),
+])
+def test_registry_refuses_the_manager(world, run_module, extra, fields):
+    world.registry_auth = 'basic'
+    # A body that echoes the secrets: none of them may reach the output.
+    error = f'unexpected status code 401 Unauthorized: {BASIC} {REGISTRY_PASSWORD}'
+    world.overrides[('POST', JOBS)] = (500, {'message': error})
+
+    result = run(run_module, image_args(force=True, wait=False, **extra))
+
+    assert result.failed
+    msg = result.output['msg']
+    assert f"the registry {REGISTRY} refused the manager's request for the manifest (unexpected status code 401" in msg
+    assert fields in msg
+    assert result.leaks(*SECRETS) == []
+
+
+def test_file_job_refused_keeps_the_generic_advice(world, run_module):
+    world.overrides[('POST', JOBS)] = (500, {'message': 'x509: something'})
+
+    result = run(run_module, file_args(force=True, wait=False))
+
+    assert result.failed
+    assert "read the manager's log" in result.output['msg'] and 'caCert' not in result.output['msg']
 
 
 # --- input validation --------------------------------------------------------------------------------
