@@ -8,8 +8,8 @@ It keeps objects in memory and answers the way AWX 24 does where the modules' ch
 list views filtered by the query (`name=`, `organization=`, `or__id`/`or__name`), `url` and `related.survey_spec` in
 every object, credential inputs that the credential type marks `secret` read back as `$encrypted$`, password
 question defaults of a survey read back as `$encrypted$`, association sub-lists (`credentials/`, `success_nodes/`), the
-`unified_job_templates` union that workflow nodes are looked up in. Every request is
-recorded, so a test can say which ones changed something.
+`unified_job_templates` union that workflow nodes are looked up in, and AWX's refusal of a second credential of one
+type on a job template. Every request is recorded, so a test can say which ones changed something.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -141,9 +141,23 @@ class FakeAWX(object):
             if (body or {}).get('disassociate'):
                 ids.remove(body['id'])
             elif body['id'] not in ids:
+                refused = self._second_of_its_type(endpoint, sub, ids, body['id'])
+                if refused:
+                    return 400, {'error': refused}
                 ids.append(body['id'])
             return 204, None
         return 405, {'detail': 'Method not allowed.'}
+
+    def _second_of_its_type(self, endpoint, sub, ids, new_id):
+        """AWX's JobTemplateCredentialsList: a job template holds one credential of each type (vault ids aside)."""
+        if endpoint != 'job_templates' or sub != 'credentials':
+            return None
+        new = self._find('credentials', new_id) or {}
+        types = set((self._find('credentials', i) or {}).get('credential_type') for i in ids)
+        if new.get('credential_type') in types:
+            ctype = self._find('credential_types', new['credential_type']) or {}
+            return 'Cannot assign multiple %s credentials.' % ctype.get('name')
+        return None
 
     def _list(self, endpoint, query):
         either = {k[4:]: v for k, v in query.items() if k.startswith('or__')}

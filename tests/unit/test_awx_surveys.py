@@ -5,7 +5,8 @@
 """The AWX job template surveys (extensions/awx/surveys/) are valid and agree with the collection.
 
 AWX has no boolean question type: flags are multiple choice "false"/"true". Secrets are password questions, and the
-manager's URL and token are never questions (a credential injects them). The deploy survey offers what the _common
+manager's URL and token are never questions (a credential injects them), nor are registry user names and passwords
+(the registry credential injects them; more registries come from a vault file). The deploy survey offers what the _common
 role's argument spec accepts, with its defaults; verify asks the content questions exactly like preheat; every
 question is documented in docs/awx.md; every survey belongs to a job template of extensions/awx/setup.yml, and every job template has a project
 playbook in examples/awx-project that imports an existing playbook of the collection.
@@ -35,6 +36,8 @@ QUESTION_TYPES = {'text', 'textarea', 'password', 'integer', 'float', 'multiplec
 FLAG_CHOICES = ['false', 'true']
 # Answers that only a credential may give.
 FORBIDDEN = re.compile(r'token|manager_url|^DRAGONFLY_')
+# Registry secrets: a survey answer is an extra variable that whoever launches must know and that travels with the job.
+REGISTRY_SECRET = re.compile(r'registry.*(user|password|credential)|(user|password|credential).*registry')
 
 
 def load(path):
@@ -92,6 +95,14 @@ def test_secrets_are_password_questions_and_never_the_token(name):
         assert not FORBIDDEN.search(variable), f'{variable}: the manager URL and token come from the credential'
         if variable.endswith('password'):
             assert question['type'] == 'password', variable
+
+
+@pytest.mark.parametrize('name', SURVEYS)
+def test_no_survey_asks_for_registry_credentials(name):
+    for variable, question in questions(name).items():
+        assert not REGISTRY_SECRET.search(variable), f'{variable}: registry credentials come from the credential'
+        if question['type'] == 'password':
+            assert 'registry' not in variable, variable
 
 
 def test_deploy_survey_matches_the_role_argument_spec():
