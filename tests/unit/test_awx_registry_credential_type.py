@@ -35,9 +35,9 @@ REGISTRY_CREDENTIAL_TYPE = os.path.join(REPO_ROOT, 'extensions', 'awx', 'registr
 SETUP_PLAYBOOK = os.path.join(REPO_ROOT, 'extensions', 'awx', 'setup.yml')
 PLAYBOOKS = os.path.join(REPO_ROOT, 'playbooks')
 PROJECT_DIR = os.path.join(REPO_ROOT, 'examples', 'awx-project')
-CONTENT_TASKS = os.path.join(PLAYBOOKS, 'tasks', 'content.yml')
+CONTENT_VARS = os.path.join(PLAYBOOKS, 'vars', 'content.yml')
 
-# What the credential injects, and from which input: the contract with playbooks/tasks/content.yml, which adds one
+# What the credential injects, and from which input: the contract with playbooks/vars/content.yml, which adds one
 # entry to the preheat's credentials when DRAGONFLY_REGISTRY is set. None: the path of the file AWX writes from
 # the input FILE_INPUT.
 REGISTRY_ENV = {
@@ -52,6 +52,7 @@ REGISTRY_PLAYBOOKS = {'preheat.yml', 'verify.yml'}
 # lookup('ansible.builtin.env', 'NAME') or lookup('env', "NAME"), as a playbook reads the job's environment.
 ENV_LOOKUP = re.compile(r"""lookup\(\s*['"](?:ansible\.builtin\.)?env['"]\s*,\s*['"]([A-Z0-9_]+)['"]""")
 INCLUDED_TASKS = re.compile(r'tasks/([a-z0-9_]+\.yml)')
+VARS_FILES = re.compile(r'^\s*-\s*vars/([\w.-]+\.yml)\s*$', re.M)
 
 
 def load(path):
@@ -69,14 +70,16 @@ def registry_env_read(text):
 
 
 def playbook_text(project_playbook):
-    """The text of the collection playbook that a project playbook imports, with that of the playbooks/tasks files
-    it names."""
+    """The text of the collection playbook that a project playbook imports, with that of the playbooks/tasks and
+    playbooks/vars files it names."""
     [imported] = [play['ansible.builtin.import_playbook'] for play in load(os.path.join(PROJECT_DIR, project_playbook))]
     text = read(os.path.join(PLAYBOOKS, imported[len('p2p.dragonfly.'):] + '.yml'))
     for tasks in sorted(set(INCLUDED_TASKS.findall(text))):
         path = os.path.join(PLAYBOOKS, 'tasks', tasks)
         if os.path.isfile(path):
             text += read(path)
+    for name in sorted(set(VARS_FILES.findall(text))):
+        text += read(os.path.join(PLAYBOOKS, 'vars', name))
     return text
 
 
@@ -147,12 +150,9 @@ def test_no_env_name_is_also_the_manager_types(credential_type):
     assert not set(credential_type['injectors']['env']) & set(load(CREDENTIAL_TYPE)['injectors']['env'])
 
 
-def test_content_tasks_read_exactly_the_injected_env():
-    read_names = registry_env_read(read(CONTENT_TASKS))
-    if not read_names:
-        pytest.xfail('playbooks/tasks/content.yml reads no DRAGONFLY_REGISTRY* variable yet (the change that reads '
-                     'the registry credential is not merged)')
-    assert read_names == set(REGISTRY_ENV), 'content.yml and the credential type disagree on the env names'
+def test_content_vars_read_exactly_the_injected_env():
+    assert registry_env_read(read(CONTENT_VARS)) == set(REGISTRY_ENV), (
+        'playbooks/vars/content.yml and the credential type disagree on the env names')
 
 
 def test_setup_playbook_passes_the_file_unchanged():
@@ -178,7 +178,7 @@ def test_setup_playbook_passes_the_file_unchanged():
 def test_registry_credential_goes_to_the_templates_whose_playbooks_read_it():
     templates = load(SETUP_PLAYBOOK)[0]['vars']['dragonfly_awx_job_templates']
     assert {template['playbook'] for template in templates if template['registry_credential']} == REGISTRY_PLAYBOOKS
-    content_reads = bool(registry_env_read(read(CONTENT_TASKS)))
+    content_reads = bool(registry_env_read(read(CONTENT_VARS)))
     for template in templates:
         reads = bool(registry_env_read(playbook_text(template['playbook'])))
         if reads:
