@@ -3,7 +3,7 @@
 #
 #   tests/images/build.sh [RELEASE_SET...]     default: every set in roles/_common/vars/main.yml
 #   tests/images/build.sh --fixtures-only      only the test fixtures (registry, token service, file server, MariaDB,
-#                                              Redis, nginx, and the crictl binary)
+#                                              Redis, nginx, a forward proxy, and the crictl binary)
 #
 # No container registry is reachable here, so:
 #   - the base is a Debian bookworm rootfs made with debootstrap and `docker import`ed;
@@ -194,6 +194,7 @@ build_fixtures() {
         "$HERE/fixtures/token-server" "$BIN/token-server-$TOKEN_SERVER_VERSION/token-server"
     build_image "$FIXTURE_PREFIX/fileserver:1" "$HERE/fixtures/fileserver/Dockerfile" "$HERE/fixtures/fileserver"
     build_image "$FIXTURE_PREFIX/nginx:1.22" "$HERE/fixtures/proxy/Dockerfile" "$HERE/fixtures/proxy"
+    build_image "$FIXTURE_PREFIX/tinyproxy:1" "$HERE/fixtures/forward-proxy/Dockerfile" "$HERE/fixtures/forward-proxy"
 }
 
 main() {

@@ -49,6 +49,9 @@ IMAGES = {
     # Used only by the test of concurrent preheats (tests/e2e/test_playbooks.py).
     "p2p-test/parallel:1.0": {"linux/amd64": [5 * MIB]},
     "p2p-test/parallel:2.0": {"linux/amd64": [6 * MIB]},
+    # Used only by tests/e2e/test_private_registries.py: pulled through the token registry by a containerd that
+    # holds none of its blobs yet (it would fetch nothing of an image it already pulled from another registry).
+    "p2p-test/private:1.0": {"linux/amd64": [3 * MIB]},
     # Preheated by no test: what a verification must report missing.
     "p2p-test/never-preheated:1.0": {"linux/amd64": [1 * MIB]},
     "p2p-test/large:1.0": {"linux/amd64": [8 * MIB, 256 * MIB]},
@@ -58,6 +61,8 @@ FILES = {
     "medium.bin": 16 * MIB,
     "evict.bin": 5 * MIB,
     "large.bin": 384 * MIB,
+    # Used only by tests/e2e/test_private_registries.py: downloaded by a seed peer through a forward proxy.
+    "proxied.bin": 3 * MIB,
 }
 
 

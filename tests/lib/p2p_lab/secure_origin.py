@@ -1,6 +1,6 @@
 """The authenticated test origins (tests/images/fixtures/secure-origin; lab.yml `secure_origin`): the lab CA and the
 files the registries and the token service read (certificates, htpasswd, the token signing key and its JWKS), the
-compose project, and the test images pushed into the store they share.
+compose project, the test images pushed into the store they share, and the forward proxy's log.
 
 The credentials are made anew for every start (a random password), so a test that finds them in some output found a
 leak, not a constant. The token service (distribution's contrib/token-server) grants a user pull and push on the
@@ -13,6 +13,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -30,6 +31,7 @@ COMPOSE_FILE = os.path.join(lab.REPO, SPEC["compose_file"])
 BASIC_REGISTRY = "%s:%d" % (lab.GATEWAY, SPEC["basic_port"])
 TOKEN_REGISTRY = "%s:%d" % (lab.GATEWAY, SPEC["token_port"])
 FOREIGN_REGISTRY = "%s:%d" % (lab.GATEWAY, SPEC["foreign_port"])
+FORWARD_PROXY = "http://%s:%d" % (lab.GATEWAY, SPEC["forward_proxy_port"])
 TOKEN_REALM = "https://%s:%d/token/" % (lab.GATEWAY, SPEC["token_service_port"])
 TOKEN_SERVICE = "p2p-test-registry"
 TOKEN_ISSUER = "distribution-token-server"  # the token service's default -issuer
@@ -117,7 +119,8 @@ class SecureOrigin:
         self.env = dict(os.environ, SECURE_ORIGIN_IP=lab.GATEWAY, SECURE_ORIGIN_DIR=self.directory,
                         SECURE_BASIC_PORT=str(SPEC["basic_port"]), SECURE_TOKEN_PORT=str(SPEC["token_port"]),
                         SECURE_TOKEN_SERVICE_PORT=str(SPEC["token_service_port"]),
-                        SECURE_LOADER_PORT=str(SPEC["loader_port"]), SECURE_FOREIGN_PORT=str(SPEC["foreign_port"]))
+                        SECURE_LOADER_PORT=str(SPEC["loader_port"]), SECURE_FOREIGN_PORT=str(SPEC["foreign_port"]),
+                        SECURE_PROXY_PORT=str(SPEC["forward_proxy_port"]))
 
     @property
     def ca_path(self):
@@ -183,3 +186,9 @@ class SecureOrigin:
 
     def container(self, service):
         return "%s-%s-1" % (self.project, service)
+
+    def proxy_requests(self):
+        """The requests the forward proxy served, oldest first: "GET http://..." or "CONNECT host:port" (its log)."""
+        logs = subprocess.run(["docker", "logs", self.container("forward-proxy")], capture_output=True, text=True,
+                              check=True)
+        return re.findall(r"Request \(file descriptor \d+\): (\S+ \S+) HTTP/", logs.stdout + logs.stderr)
