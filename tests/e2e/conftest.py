@@ -14,6 +14,7 @@ from p2p_lab import lab
 from p2p_lab.containerd import Containerd
 from p2p_lab.files import tree_digest
 from p2p_lab.origin import Origin, generate_content
+from p2p_lab.secure_origin import BASIC_REGISTRY, TOKEN_REGISTRY, SecureOrigin
 
 REPO = lab.REPO
 
@@ -63,7 +64,8 @@ MANAGER_PORT = STACK.manager_port
 MANAGER_CA = STACK.manager_ca  # the CA the manager role generated for its TLS proxy
 MANAGER = STACK.manager()  # the REST API on the gateway, verified with that CA
 REGISTRY = lab.REGISTRY
-MODULE_ORDER = ["test_preflight.py", "test_preheat.py", "test_runtime_pull.py", "test_playbooks.py"]
+MODULE_ORDER = ["test_preflight.py", "test_preheat.py", "test_runtime_pull.py", "test_private_registries.py",
+                "test_playbooks.py"]
 
 
 def pytest_collection_modifyitems(items):
@@ -175,6 +177,8 @@ class SharedStack:
         self.peer_inventory = pathlib.Path(self.root) / "peer-inventory.json"
         self.content = None
         self.origin = None
+        # The authenticated registries (TLS from the lab CA): the stack trusts that CA, as a site trusts its own.
+        self.secure = SecureOrigin(PREFIX + "-secure-origin")
         self.failure = None
         self.thread = None
 
@@ -185,14 +189,18 @@ class SharedStack:
     def _deploy(self):
         try:
             self.content = generate_content()
+            self.secure.up()
             runtime = self.runtime
-            self.peer_inventory.write_text(json.dumps({"all": {"children": {"dragonfly_peer": {"hosts": {"localhost": {
+            self.peer_inventory.write_text(json.dumps({"all": {"vars": {
+                "dragonfly_registry_ca_bundle": self.secure.ca_pem(),
+            }, "children": {"dragonfly_peer": {"hosts": {"localhost": {
                 "dragonfly_peer_runtime_state": "present",
                 # The private instance reads config.toml when the test starts it; nothing to restart.
                 "dragonfly_peer_runtime_restart": False,
                 "dragonfly_peer_containerd_config_file": str(runtime.config),
                 "dragonfly_peer_containerd_hosts_dir": str(runtime.hosts_dir),
-                "dragonfly_peer_containerd_registries": [{"host": REGISTRY, "insecure": True}],
+                "dragonfly_peer_containerd_registries": [{"host": REGISTRY, "insecure": True}, {"host": BASIC_REGISTRY},
+                                                         {"host": TOKEN_REGISTRY}],
                 # CRI-O/Podman name no registry to the proxy: it forwards them to the registry mirror, here the
                 # test origin.
                 "dragonfly_peer_registry_mirror": "http://" + REGISTRY,
@@ -218,7 +226,7 @@ class SharedStack:
         if self.failure:
             pytest.fail(self.failure, pytrace=False)
         return {"content": self.content, "runtime": self.runtime, "original": self.original,
-                "inventory": self.peer_inventory}
+                "inventory": self.peer_inventory, "secure": self.secure}
 
     def remove(self):
         self.thread.join()
@@ -226,6 +234,7 @@ class SharedStack:
         e2e_playbook("extensions/molecule/default/destroy.yml")
         if self.origin:
             self.origin.down()
+        self.secure.down()
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -240,8 +249,8 @@ def pytest_collection_finish(session):
 
 @pytest.fixture(scope="session")
 def lab():
-    """The shared stack (SharedStack): {"content", "runtime", "original", "inventory"}; removed at the end of
-    the session."""
+    """The shared stack (SharedStack): {"content", "runtime", "original", "inventory", "secure"}; removed at the end
+    of the session."""
     try:
         yield _SHARED[0].wait()
     finally:

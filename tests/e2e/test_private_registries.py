@@ -16,12 +16,14 @@ import pytest
 
 from conftest import BASE, PREFIX, STACK, e2e_playbook, run_tasks
 from p2p_lab.registry_log import completed_requests
-from p2p_lab.secure_origin import BASIC_REGISTRY, FOREIGN_REGISTRY, TOKEN_REALM, TOKEN_REGISTRY, USER
+from p2p_lab.lab import FILES_URL
+from p2p_lab.secure_origin import BASIC_REGISTRY, FOREIGN_REGISTRY, FORWARD_PROXY, TOKEN_REALM, TOKEN_REGISTRY, USER
 from p2p_lab.witness import blob_requests, piece_downloads, piece_sources
 
 IMAGE = "p2p-test/multilayer:1.0"
 SMALL = "p2p-test/small:1.0"
 PEER_CONTAINER = STACK.container("peer", "dfdaemon")
+SEED_CONTAINER = STACK.container("seed-peer", "dfdaemon")
 TOKEN_SERVICE_ADDRESS = TOKEN_REALM.split("/")[2]
 SEED_CACHE = STACK.seed_peer_cache
 # Every playbook output of this module and every password it used, for the scan at its end.
@@ -172,6 +174,49 @@ def test_pull_through_the_proxy_with_the_registry_credentials(lab, trusting_cont
         assert len(requests[digest]) <= 1, requests[digest]
         sources = piece_sources(PEER_CONTAINER, task_id)
         assert sources["parent"] >= 1 and sources["source"] == 0, (digest, sources)
+
+
+def test_seed_peer_downloads_through_the_http_proxy_it_is_given(lab, tmp_path):
+    secure = lab["secure"]
+    # The contrast: nothing above set a proxy, and nothing went through it.
+    assert secure.proxy_requests() == []
+    proxies = {"dragonfly_seed_peer_http_proxy": FORWARD_PROXY, "dragonfly_seed_peer_https_proxy": FORWARD_PROXY}
+    rc, out = e2e_playbook("playbooks/site.yml", proxies)
+    OUTPUTS.append(out)
+    assert rc == 0, out[-4000:]
+    try:
+        env = json.loads(subprocess.run(["docker", "inspect", "--format", "{{json .Config.Env}}", SEED_CONTAINER],
+                                        capture_output=True, text=True, check=True).stdout)
+        assert "HTTP_PROXY=%s" % FORWARD_PROXY in env and "https_proxy=%s" % FORWARD_PROXY in env, env
+        url = FILES_URL + "/proxied.bin"
+        values = (url, url, lab["content"]["files"]["proxied.bin"]["sha256"], SEED_CACHE, BASIC_REGISTRY, BASIC_REGISTRY,
+                  USER, secure.password, secure.ca_path, SEED_CACHE)
+        rc, tasks, out = run_tasks(tmp_path, """
+    - name: file
+      p2p.dragonfly.preheat:
+        type: file
+        urls: [%s]
+        checksums: {%s: "%s"}
+        scope: single_seed_peer
+        cache_dir: %s
+    - name: image
+      p2p.dragonfly.preheat:
+        image: %s/p2p-test/parallel:1.0
+        credentials: [{registry: %s, username: %s, password: "%s", ca_path: %s}]
+        scope: single_seed_peer
+        cache_dir: %s
+""" % values)
+        OUTPUTS.append(out)
+        assert rc == 0, out[-3000:]
+        assert tasks["file"]["verified_locally"] and tasks["image"]["verified_locally"], tasks
+        requests = secure.proxy_requests()
+        # The file over plain HTTP: the seed peer's request itself; the registry over HTTPS: a tunnel to it.
+        assert "GET " + url in requests, requests
+        assert "CONNECT " + BASIC_REGISTRY in requests, requests
+    finally:
+        rc, out = e2e_playbook("playbooks/site.yml")
+        OUTPUTS.append(out)
+        assert rc == 0, out[-4000:]
 
 
 def test_verify_warns_when_a_proxy_uses_another_docker_hub_host(lab):
