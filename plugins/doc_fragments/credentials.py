@@ -27,8 +27,8 @@ options:
         the URL. Every URL of one call must match the same entry, or all none, since one preheat job carries one set of
         headers. The username and password become a basic C(Authorization) header in the job's headers, which the
         manager forwards to the seed peers. An C(Authorization) given in O(headers) wins over the entry.
-      - M(p2p.dragonfly.evict) ignores O(credentials[].url_prefix) entries: it reads no file, and a file's task ID
-        does not depend on how it was downloaded.
+      - M(p2p.dragonfly.evict) ignores O(credentials[].url_prefix) entries, since it reads no file and the task ID of a
+        file does not depend on how it was downloaded.
     type: list
     elements: dict
     suboptions:

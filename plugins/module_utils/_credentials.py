@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Option credentials of the modules that read image manifests (preheat, evict): one list of per-registry and
 per-URL-prefix credentials that a playbook passes to every call, its checks, and which entry one call uses (images by
-registry, files by the longest url_prefix; evict uses registry entries only). Why files get theirs as a header and no CA: docs/dev/module-utils.md#credentials."""
+registry, files by the longest url_prefix; evict uses registry entries only). Why files get theirs as a header and no
+CA: docs/dev/module-utils.md#credentials."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

@@ -308,7 +308,7 @@ left_on_disk:
 credentials_used:
   description:
     - The entry of O(credentials) the module read the manifests with, by its O(credentials[].registry) (never a
-      secret); V(null) when it used none (no entry matched, the explicit options won, or it read no manifest: files
+      secret); V(null) when it used none (no entry matched, the explicit options won, or it read no manifest, as for files
       and O(task_ids)).
   returned: success, and failure after the credentials were chosen
   type: str
