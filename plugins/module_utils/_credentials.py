@@ -2,9 +2,10 @@
 # Copyright (c) 2026, p2p.dragonfly contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Option credentials of the preheat module: one list of per-registry and per-URL-prefix credentials that a playbook
-passes to every preheat, its checks, and which entry one preheat uses (images by registry, files by the longest
-url_prefix). Why files get theirs as a header and no CA: docs/dev/module-utils.md#credentials."""
+"""Option credentials of the modules that read image manifests (preheat, evict): one list of per-registry and
+per-URL-prefix credentials that a playbook passes to every call, its checks, and which entry one call uses (images by
+registry, files by the longest url_prefix; evict uses registry entries only). Why files get theirs as a header and no
+CA: docs/dev/module-utils.md#credentials."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -22,6 +23,7 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._image_reference imp
     validate_registry_host,
 )
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError
+from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import Registry
 
 
 # What one preheat uses: the registry credentials and CA (images), the Authorization header for the seed peers
@@ -31,7 +33,7 @@ Choice = namedtuple('Choice', 'username password ca_path authorization used regi
 
 
 def credentials_argspec():
-    """The option credentials (documented in plugins/modules/preheat.py)."""
+    """The option credentials (doc fragment p2p.dragonfly.credentials), part of ``_preheat_options.content_argspec``."""
     return dict(credentials=dict(type='list', elements='dict', options=dict(
         registry=dict(type='str'),
         url_prefix=dict(type='str'),
@@ -178,3 +180,10 @@ def choose(module, kind, target=None, urls=None, headers=None):
     authorization = basic_authorization(entry['username'], entry.get('password'))
     module.no_log_values.add(authorization)
     return Choice(None, None, None, authorization, entry['url_prefix'], None, None)
+
+
+def registry_reader(module, choice, headers):
+    """The client that reads the manifests of an image with what ``choose`` chose for it (``choice``), sending
+    ``headers``; its messages name the registry and the credentials entry as the user gave them."""
+    return Registry(module, choice.username, choice.password, headers, timeout=module.params['timeout'],
+                    ca_path=choice.ca_path, name=choice.registry, login_entry=choice.login_entry)

@@ -36,14 +36,15 @@ class PreheatTimeout(PreheatError):
     """The wait ended at its deadline with tasks still missing: not a failure of the job, which goes on."""
 
 
-def exit_with(module, execute):
-    """Exit with what ``execute()`` returns, or fail with the message of the PreheatError or ManagerAPIError it raises."""
+def exit_with(module, execute, failure_fields=None):
+    """Exit with what ``execute()`` returns, or fail with the message of the PreheatError or ManagerAPIError it raises
+    and the keys ``failure_fields()`` (when given) returns: what the module knew when it failed."""
     try:
         result = execute()
     except PreheatError as exc:
-        module.fail_json(msg=exc.message, **exc.details)
+        module.fail_json(msg=exc.message, **dict(exc.details, **(failure_fields() if failure_fields else {})))
     except ManagerAPIError as exc:
-        module.fail_json(msg=str(exc), http_status=exc.status)
+        module.fail_json(msg=str(exc), http_status=exc.status, **(failure_fields() if failure_fields else {}))
     module.exit_json(**result)
 
 

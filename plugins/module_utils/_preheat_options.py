@@ -49,7 +49,7 @@ PreheatInput = namedtuple('PreheatInput', 'kind target platform checksums')
 
 def content_argspec():
     """The options that name the content of a preheat (or of an eviction): an image, its manifest URL or file URLs, how
-    to read the registry, and what else goes into the task IDs."""
+    to read the registry (option credentials among them), and what else goes into the task IDs."""
     return dict(
         type=dict(type='str', choices=['image', 'file']),
         image=dict(type='str'),
@@ -70,6 +70,8 @@ def content_argspec():
         filtered_query_params=dict(type='list', elements='str', default=[]),
         piece_length=dict(type='int'),
         client_version=dict(type='str'),
+        # Doc fragment p2p.dragonfly.credentials.
+        **credentials_argspec()
     )
 
 
@@ -94,7 +96,6 @@ def preheat_argspec_ex():
         seed_ip=dict(type='str'),
         checksums=dict(type='dict'),
     )
-    argspec_ex['argspec'].update(credentials_argspec())
     # The manifest URL built from image takes scheme; url carries its own, and files have none.
     argspec_ex['required_by']['scheme'] = ('image',)
     return argspec_ex
@@ -114,6 +115,7 @@ def check_content(module):
     check_client_version(params['client_version'])
     check_piece_length(params['piece_length'])
     check_cluster_ids(params['scheduler_cluster_ids'])
+    check_credentials(params['credentials'])
     return kind, target, platform
 
 
@@ -121,7 +123,6 @@ def check_options(module):
     """Every check of the preheat module's options the argument spec does not make; returns a ``PreheatInput``."""
     params = module.params
     kind, target, platform = check_content(module)
-    check_credentials(params['credentials'])
     check_selection(params['scope'], params['ips'], params['count'], params['percentage'])
     check_range('concurrent_task_count', params['concurrent_task_count'], CONCURRENT_TASK_COUNT_RANGE)
     check_range('concurrent_peer_count', params['concurrent_peer_count'], CONCURRENT_PEER_COUNT_RANGE)

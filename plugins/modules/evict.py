@@ -33,6 +33,7 @@ description:
 extends_documentation_fragment:
   - p2p.dragonfly.manager
   - p2p.dragonfly.image
+  - p2p.dragonfly.credentials
   - p2p.dragonfly.attributes
   - p2p.dragonfly.attributes.actiongroup_dragonfly
 
@@ -97,7 +98,7 @@ options:
     default: linux/amd64
   registry_username:
     description:
-      - User name for the registry of O(image).
+      - User name for the registry of O(image). Wins over the entry of O(credentials).
     type: str
   registry_password:
     description:
@@ -105,7 +106,7 @@ options:
     type: str
   registry_ca_path:
     description:
-      - PEM file of the CA that signed the registry's certificate.
+      - PEM file of the CA that signed the registry's certificate. Wins over the entry of O(credentials).
     type: path
   headers:
     description:
@@ -208,6 +209,27 @@ EXAMPLES = r"""
     image: registry.example.com/team/app:1.0
   register: evicted
 
+- name: Evict images of private registries with the list of credentials the preheats took
+  p2p.dragonfly.evict:
+    manager_url: https://manager.example.com:8080
+    ca_path: /etc/dragonfly/manager-ca.crt
+    token: "{{ dragonfly_token }}"
+    image: "{{ item }}"
+    # The module reads each manifest with the entry of the image's registry; url_prefix entries are ignored.
+    credentials: "{{ preheat_credentials }}"
+  loop:
+    - registry.example.com:5000/team/app:1.0
+    - team/private:2.1
+  vars:
+    preheat_credentials:
+      - registry: registry.example.com:5000
+        username: puller
+        password: "{{ vault_registry_password }}"
+        ca_path: /etc/dragonfly/registry-ca.crt
+      - registry: docker.io
+        username: hub-user
+        password: "{{ vault_hub_token }}"
+
 - name: On each seed peer host, remove what the schedulers did not know about and confirm the cache is empty of it
   p2p.dragonfly.evict:
     via: [local]
@@ -283,6 +305,14 @@ left_on_disk:
   returned: with O(via) V(local)
   type: list
   elements: str
+credentials_used:
+  description:
+    - The entry of O(credentials) the module read the manifests with, by its O(credentials[].registry) (never a
+      secret); V(null) when it used none (no entry matched, the explicit options won, or it read no manifest, as for files
+      and O(task_ids)).
+  returned: success, and failure after the credentials were chosen
+  type: str
+  sample: registry.example.com:5000
 """
 
 import re
@@ -291,10 +321,15 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
 from ansible_collections.p2p.dragonfly.plugins.module_utils._api import ManagerClient, manager_argspec_ex
+from ansible_collections.p2p.dragonfly.plugins.module_utils._credentials import (
+    check_credentials,
+    choose as choose_credentials,
+    registry_reader,
+)
 from ansible_collections.p2p.dragonfly.plugins.module_utils._evict import VIA_LOCAL, VIA_MANAGER, Eviction
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, exit_with, expected_tasks
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat_options import check_content, check_seconds, content_argspec
-from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import Registry, resolve_image
+from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import resolve_image
 
 _TASK_ID_RE = re.compile(r'^[0-9a-f]{64}\Z')
 
@@ -305,6 +340,16 @@ class Evict(object):
     def __init__(self, module):
         self.module = module
         self.started = _jobs.monotonic()
+        # What _credentials.choose chose for an image (None until then, and for files and task IDs).
+        self.credentials = None
+
+    @property
+    def credentials_used(self):
+        return self.credentials.used if self.credentials is not None else None
+
+    def failure_fields(self):
+        """What a failure reports besides its message: the credentials entry, once one was chosen."""
+        return dict(credentials_used=self.credentials_used) if self.credentials is not None else {}
 
     def via(self):
         params = self.module.params
@@ -326,13 +371,16 @@ class Evict(object):
             bad = [value for value in params['task_ids'] if not _TASK_ID_RE.match(value)]
             if bad:
                 raise PreheatError(f'task_ids must be 64 lower-case hex characters each, got {bad!r}')
+            # Nothing to read, but a list given to every call is checked in every call.
+            check_credentials(params['credentials'])
             return [dict(task_id=value) for value in params['task_ids']]
         kind, target, platform = check_content(self.module)
         if kind == 'image':
-            registry = Registry(self.module, params['registry_username'], params['registry_password'],
-                                params['headers'] or {}, timeout=params['timeout'], ca_path=params['registry_ca_path'])
+            self.credentials = choose_credentials(self.module, kind, target)
+            registry = registry_reader(self.module, self.credentials, params['headers'] or {})
             entries, _offered = resolve_image(registry, target, platform)
         else:
+            # Files: nothing is read, so url_prefix entries do not apply (documented in the credentials fragment).
             entries = [(url, None) for url in params['urls']]
         return expected_tasks(entries, tag=params['tag'], application=params['application'],
                               filtered_query_params=params['filtered_query_params'], piece_length=params['piece_length'],
@@ -347,7 +395,9 @@ class Evict(object):
         eviction = Eviction(self.module, tasks, via, client=client, cluster_ids=params['scheduler_cluster_ids'],
                             poll_interval=params['poll_interval'], cache_dir=params['cache_dir'],
                             container=params['container'])
-        return eviction.execute(self.started + params['wait_timeout'])
+        result = eviction.execute(self.started + params['wait_timeout'])
+        result['credentials_used'] = self.credentials_used
+        return result
 
 
 def argspec_ex():
@@ -371,7 +421,8 @@ def argspec_ex():
 def main():
     spec_ex = argspec_ex()
     module = AnsibleModule(argument_spec=spec_ex.pop('argspec'), supports_check_mode=True, **spec_ex)
-    exit_with(module, Evict(module).execute)
+    evict = Evict(module)
+    exit_with(module, evict.execute, failure_fields=evict.failure_fields)
 
 
 if __name__ == '__main__':

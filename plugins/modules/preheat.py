@@ -38,6 +38,7 @@ description:
 extends_documentation_fragment:
   - p2p.dragonfly.manager
   - p2p.dragonfly.image
+  - p2p.dragonfly.credentials
   - p2p.dragonfly.attributes
   - p2p.dragonfly.attributes.actiongroup_dragonfly
 
@@ -135,52 +136,6 @@ options:
         certificate fails naming that variable.
       - O(validate_certs) applies to the registry too.
     type: path
-  credentials:
-    description:
-      - Credentials per registry and per file location, so that a playbook can pass one list to all its preheats; the
-        module picks the entry that applies to the content of this call and returns it in RV(credentials_used).
-      - B(Images.) The entry whose O(credentials[].registry) equals the registry of O(image) (or the host of O(url)).
-        An entry for V(docker.io) (or V(registry-1.docker.io), V(index.docker.io)) applies to every Docker Hub image,
-        whatever O(docker_hub_host) says. Its username and password are used as O(registry_username) and
-        O(registry_password) would be, its CA as O(registry_ca_path). Those options, when set, win over the entry.
-      - B(Files.) The entry whose O(credentials[].url_prefix) is the longest prefix of the URL. Every URL of one call
-        must match the same entry, or all none, since one preheat job carries one set of headers. The username and password
-        become a basic C(Authorization) header in the job's headers, which the manager forwards to the seed peers. An
-        C(Authorization) given in O(headers) wins over the entry.
-    type: list
-    elements: dict
-    suboptions:
-      registry:
-        description:
-          - An image registry as image names spell it, V(host) or V(host:port), for example V(registry.example.com:5000)
-            or V(docker.io).
-          - Set exactly one of O(credentials[].registry) and O(credentials[].url_prefix).
-        type: str
-      url_prefix:
-        description:
-          - An http(s) URL prefix of files, for example V(https://files.example.com/models/). The scheme, host and port
-            must be equal, and the path matches whole segments (V(/models) matches V(/models/a.bin), not
-            V(/models-old/a.bin)).
-          - Set exactly one of O(credentials[].registry) and O(credentials[].url_prefix).
-        type: str
-      username:
-        description:
-          - User name for the registry or the files.
-        type: str
-      password:
-        description:
-          - Password of O(credentials[].username).
-          - For images the manager stores it in the job's C(args), for files the C(Authorization) header in the job's
-            C(headers); both are readable by every manager user. Prefer a read-only token.
-        type: str
-      ca_path:
-        description:
-          - A PEM file of CA certificates to verify the registry with when the module reads the manifest, as
-            O(registry_ca_path).
-          - Refused with O(credentials[].url_prefix), because the seed peers do not verify the certificates of file origins (the
-            Dragonfly client downloads back-to-source with a TLS verifier that accepts any certificate), and the module
-            does not read the files.
-        type: path
   headers:
     description:
       - HTTP headers for the downloads, sent in the job to the manager; it forwards them to the seed peers (and, for images,
@@ -690,14 +645,14 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.p2p.dragonfly.plugins.module_utils import _jobs
 from ansible_collections.p2p.dragonfly.plugins.module_utils._api import ManagerAPIError, ManagerClient
-from ansible_collections.p2p.dragonfly.plugins.module_utils._credentials import choose as choose_credentials
+from ansible_collections.p2p.dragonfly.plugins.module_utils._credentials import choose as choose_credentials, registry_reader
 from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import check_jobs_access
 from ansible_collections.p2p.dragonfly.plugins.module_utils._local_cache import LocalCache
 from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import Requirement
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, expected_tasks, preheat_body
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat_options import check_options, preheat_argspec_ex
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat_run import PreheatRun
-from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import Registry, resolve_image
+from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import resolve_image
 
 
 class Preheat(object):
@@ -719,8 +674,7 @@ class Preheat(object):
         self.credentials = choice = choose_credentials(module, request.kind, request.target, params['urls'], headers)
         image = {}
         if request.kind == 'image':
-            registry = Registry(module, choice.username, choice.password, headers, timeout=params['timeout'],
-                                ca_path=choice.ca_path, name=choice.registry, login_entry=choice.login_entry)
+            registry = registry_reader(module, choice, headers)
             entries, offered = resolve_image(registry, request.target, request.platform)
             if registry.basic_auth and not any(name.lower() == 'authorization' for name in headers):
                 headers['Authorization'] = registry.authorization

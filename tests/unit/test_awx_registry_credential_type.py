@@ -6,7 +6,7 @@
 
 Checked like the manager's type (test_awx_credential_type.py): only credential type options, a custom kind, known
 field types, the password secret, every injector from an input that exists, the CA through the file AWX writes.
-Its injectors set exactly REGISTRY_ENV, and playbooks/tasks/content.yml (preheat and verify) reads exactly those
+Its injectors set exactly REGISTRY_ENV, and playbooks/vars/content.yml (preheat, verify, evict) reads exactly those
 names with lookup('ansible.builtin.env', ...): both ways, once content.yml reads any of them (until then that one
 test is an expected failure that says so). setup.yml creates the type from the file as it is and attaches the
 credential only to the job templates whose playbooks read it. Nothing here needs awx.awx.
@@ -47,8 +47,8 @@ REGISTRY_ENV = {
     'DRAGONFLY_REGISTRY_CA_PATH': None,
 }
 FILE_INPUT = 'ca_certificate'
-# The collection playbooks whose job templates get the registry credential (they include tasks/content.yml).
-REGISTRY_PLAYBOOKS = {'preheat.yml', 'verify.yml'}
+# The collection playbooks whose job templates get the registry credential (they read vars/content.yml).
+REGISTRY_PLAYBOOKS = {'preheat.yml', 'verify.yml', 'evict.yml'}
 # lookup('ansible.builtin.env', 'NAME') or lookup('env', "NAME"), as a playbook reads the job's environment.
 ENV_LOOKUP = re.compile(r"""lookup\(\s*['"](?:ansible\.builtin\.)?env['"]\s*,\s*['"]([A-Z0-9_]+)['"]""")
 INCLUDED_TASKS = re.compile(r'tasks/([a-z0-9_]+\.yml)')

@@ -33,8 +33,8 @@ TOKEN = 'dragonfly-job-token-0123456789'
 REGISTRY_PASSWORD = 'dragonfly-registry-password-0123456789'
 CREDENTIAL_TYPES = dict((name, os.path.join(REPO_ROOT, 'extensions', 'awx', name + '.yml'))
                         for name in ('credential_type', 'registry_credential_type'))
-# The job templates whose playbooks read the registry credential's environment (playbooks/tasks/content.yml).
-REGISTRY_TEMPLATES = ('Dragonfly preheat', 'Dragonfly verify')
+# The job templates whose playbooks read the registry credential's environment (playbooks/vars/content.yml).
+REGISTRY_TEMPLATES = ('Dragonfly preheat', 'Dragonfly verify', 'Dragonfly evict')
 EXTRA_VARS = {
     'dragonfly_awx_manager_url': 'https://manager.example.com:8080',
     'dragonfly_awx_token': TOKEN,

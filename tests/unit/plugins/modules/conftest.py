@@ -122,6 +122,7 @@ class FakeManager(object):
             headers=dict(headers or {}),
             body=json.loads(data) if data else None,
             timeout=timeout,
+            ca_path=kwargs.get('ca_path'),
         )
         self.calls.append(call)
         if not self.expected:

@@ -8,6 +8,7 @@ docker CLI, and the refusals."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import base64
 import os
 
 import pytest
@@ -172,3 +173,121 @@ def test_bad_input_is_refused_before_any_request(manager, clock, run_module, ext
     result = run_module(evict.main, args(**extra))
     assert result.failed and message in result.output['msg'], result.output
     assert manager.calls == []
+
+
+# --- credentials -------------------------------------------------------------------------------------
+# The list of credentials a playbook gives every preheat and evict: the entry of the image's registry reads its
+# manifests; url_prefix entries are checked and otherwise ignored.
+
+REGISTRY = 'registry.test:5000'
+REGISTRY_PASSWORD = 'Regi$try-pa55'
+BASIC = 'Basic ' + base64.b64encode(f'puller:{REGISTRY_PASSWORD}'.encode()).decode()
+FILES_PASSWORD = 'f1les-Pa55word'
+CREDENTIALS = [
+    dict(registry='ghcr.io', username='other', password='other-password'),
+    dict(registry=REGISTRY, username='puller', password=REGISTRY_PASSWORD, ca_path='/etc/ssl/registry-ca.pem'),
+    dict(url_prefix='http://files.test/models', username='fetcher', password=FILES_PASSWORD),
+]
+SECRETS = (TOKEN, REGISTRY_PASSWORD, BASIC, FILES_PASSWORD, 'other-password')
+IMAGE = f'{REGISTRY}/team/app:1.0'
+MANIFEST_PATH = '/v2/team/app/manifests/1.0'
+CONFIG, LAYER = 'sha256:' + 'c' * 64, 'sha256:' + 'd' * 64
+MANIFEST = dict(schemaVersion=2, mediaType='application/vnd.oci.image.manifest.v1+json',
+                config=dict(mediaType='application/vnd.oci.image.config.v1+json', digest=CONFIG, size=10),
+                layers=[dict(mediaType='application/vnd.oci.image.layer.v1.tar', digest=LAYER, size=100)])
+BLOB_IDS = [task_id(f'https://{REGISTRY}/v2/team/app/blobs/{digest}') for digest in (CONFIG, LAYER)]
+
+
+def registry_basic_auth(manager, manifest_status=200):
+    """The registry: a basic challenge, then the manifest (or a refusal) for the credentials sent."""
+    manager.expect('GET', MANIFEST_PATH, status=401, body={'errors': [dict(code='UNAUTHORIZED')]},
+                   headers={'WWW-Authenticate': 'Basic realm="registry"'})
+    manager.expect('GET', MANIFEST_PATH, status=manifest_status,
+                   body=MANIFEST if manifest_status == 200 else {'errors': [dict(code='UNAUTHORIZED', message='bad login')]})
+
+
+def registry_calls(manager):
+    return [call for call in manager.calls if call['path'].startswith('/v2/')]
+
+
+def image_args(**extra):
+    return dict(dict(manager_url=MANAGER_URL, token=TOKEN, image=IMAGE), **extra)
+
+
+def test_the_entry_of_the_image_registry_reads_its_manifest(manager, clock, run_module):
+    registry_basic_auth(manager)
+    holders(manager, [], [])
+
+    result = run_module(evict.main, image_args(credentials=CREDENTIALS))
+
+    assert not result.failed, result.output
+    out = result.output
+    assert out['credentials_used'] == REGISTRY
+    assert [row['task_id'] for row in out['tasks']] == BLOB_IDS and out['changed'] is False
+    calls = registry_calls(manager)
+    assert calls[1]['headers']['Authorization'] == BASIC
+    assert {call['ca_path'] for call in calls} == {'/etc/ssl/registry-ca.pem'}
+    assert result.leaks(*SECRETS) == []
+    # Names and URLs stay visible.
+    assert out['invocation']['module_args']['credentials'][1]['registry'] == REGISTRY
+    manager.assert_done()
+
+
+def test_explicit_registry_options_win_over_the_entry(manager, clock, run_module):
+    registry_basic_auth(manager)
+    holders(manager, [], [])
+    credentials = [dict(registry=REGISTRY, username='puller', password='other-password', ca_path='/etc/entry-ca.pem')]
+
+    result = run_module(evict.main, image_args(credentials=credentials, registry_username='puller',
+                                               registry_password=REGISTRY_PASSWORD, registry_ca_path='/etc/given-ca.pem'))
+
+    assert not result.failed, result.output
+    assert result.output['credentials_used'] is None
+    calls = registry_calls(manager)
+    assert calls[1]['headers']['Authorization'] == BASIC
+    assert {call['ca_path'] for call in calls} == {'/etc/given-ca.pem'}
+    assert result.leaks(*SECRETS) == []
+
+
+def test_url_prefix_entries_are_ignored_for_files(manager, clock, run_module):
+    holders(manager, [], [])
+
+    result = run_module(evict.main, args(credentials=CREDENTIALS))
+
+    assert not result.failed, result.output
+    assert result.output['credentials_used'] is None
+    assert registry_calls(manager) == []
+    assert all(call['path'].startswith('/oapi/') and not call['headers'].get('Authorization', '').startswith('Basic')
+               for call in manager.calls)
+    assert result.leaks(*SECRETS) == []
+
+
+def test_a_refused_entry_fails_naming_it_without_its_password(manager, clock, run_module):
+    registry_basic_auth(manager, manifest_status=401)
+
+    result = run_module(evict.main, image_args(credentials=CREDENTIALS))
+
+    assert result.failed
+    out = result.output
+    assert f"the username 'puller' of the credentials entry for {REGISTRY}" in out['msg']
+    assert out['credentials_used'] == REGISTRY
+    assert result.leaks(*SECRETS) == []
+    assert [call for call in manager.calls if call['path'].startswith('/oapi/')] == []
+
+
+@pytest.mark.parametrize('content', [dict(image=IMAGE, urls=None), dict(), dict(urls=None, task_ids=IDS)])
+@pytest.mark.parametrize('entries, expected', [
+    ([dict(username='x')], 'credentials[0]: set exactly one of registry'),
+    ([dict(registry='https://ghcr.io')], 'credentials[0].registry: '),
+    ([dict(url_prefix='http://files.test/data', ca_path='/etc/ca.pem')], 'credentials[0].ca_path: a CA does not apply'),
+    ([dict(registry='docker.io'), dict(registry='Index.Docker.io')],
+     "credentials[1].registry: 'Index.Docker.io' names the same registry as credentials[0]"),
+    ([dict(registry=REGISTRY, password=REGISTRY_PASSWORD)], 'credentials[0]: password needs username'),
+])
+def test_bad_credentials_are_refused_before_any_request(manager, clock, run_module, content, entries, expected):
+    result = run_module(evict.main, args(credentials=entries, **content))
+
+    assert result.failed and expected in result.output['msg'], result.output['msg']
+    assert 'credentials_used' not in result.output
+    assert manager.calls == []
+    assert result.leaks(REGISTRY_PASSWORD) == []
