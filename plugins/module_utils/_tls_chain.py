@@ -16,17 +16,34 @@ __metaclass__ = type
 import datetime
 import ipaddress
 import os
+import re
 import stat
 
 try:
+    import cryptography
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
     CRYPTOGRAPHY_ERROR = None
+    CRYPTOGRAPHY_VERSION = getattr(cryptography, '__version__', '')
 except ImportError as exc:  # pragma: no cover - the module reports it
     CRYPTOGRAPHY_ERROR = str(exc)
+    CRYPTOGRAPHY_VERSION = ''
+
+
+def version_tuple(version):
+    """The leading numbers of a version string, for comparing: '38.0.4' -> (38, 0, 4)."""
+    numbers = []
+    for part in version.split('.'):
+        match = re.match(r'\d+', part)
+        if match is None:
+            break
+        numbers.append(int(match.group(0)))
+        if match.end() < len(part):
+            break
+    return tuple(numbers)
 
 
 class TLSInputError(ValueError):

@@ -141,6 +141,13 @@ ca_certificate:
   description: The text of C(ca.crt), empty when it is missing.
   returned: always
   type: str
+cryptography_version:
+  description:
+    - The version of the Python library cryptography the module found, empty when it cannot be imported (RV(reasons)
+      then says why).
+  returned: always
+  type: str
+  sample: 38.0.4
 """
 
 import grp
@@ -188,6 +195,8 @@ def main():
     directory_reasons = _tls_chain.directory_reasons(directory, 0o700, uid, gid)
     if _tls_chain.CRYPTOGRAPHY_ERROR is not None:
         reasons = [f'the Python library cryptography cannot be imported: {_tls_chain.CRYPTOGRAPHY_ERROR}']
+    elif not _tls_chain.CRYPTOGRAPHY_VERSION or _tls_chain.version_tuple(_tls_chain.CRYPTOGRAPHY_VERSION) < (3, 3):
+        reasons = [f'the Python library cryptography is too old ({_tls_chain.CRYPTOGRAPHY_VERSION or "version unknown"})']
     elif os.path.isdir(directory):
         try:
             reasons = _tls_chain.chain_reasons(directory, params['ca_common_name'], params['common_name'],
@@ -198,6 +207,7 @@ def main():
         reasons = []
     reasons = directory_reasons + reasons
     module.exit_json(changed=False, up_to_date=not reasons, directory_ok=not directory_reasons, reasons=reasons,
+                     cryptography_version=_tls_chain.CRYPTOGRAPHY_VERSION,
                      certificate=read_text(os.path.join(directory, 'server.crt')),
                      ca_certificate=read_text(os.path.join(directory, 'ca.crt')))
 

@@ -222,3 +222,10 @@ def test_a_wrong_name_is_refused(tmp_path):
     write_chain(str(tmp_path))
     with pytest.raises(ValueError, match='subject_alt_names'):
         reasons(tmp_path, names=['IP:not-an-address'])
+
+
+@pytest.mark.parametrize('version, expected', [('38.0.4', (38, 0, 4)), ('3.3', (3, 3)), ('42.0.0rc1', (42, 0, 0)),
+                                               ('3.4.dev1', (3, 4)), ('', ())])
+def test_version_tuple(version, expected):
+    assert _tls_chain.version_tuple(version) == expected
+    assert _tls_chain.CRYPTOGRAPHY_VERSION == cryptography.__version__
