@@ -100,7 +100,7 @@ def directory_reasons(directory, mode, uid, gid):
 
 def normalize_name(name):
     """A subject alternative name as C(IP:...) or C(DNS:...), IP addresses in their canonical form."""
-    kind, _, value = name.partition(':')
+    kind, dummy, value = name.partition(':')
     if kind == 'IP':
         return 'IP:' + str(ipaddress.ip_address(value))
     return f'{kind}:{value}'

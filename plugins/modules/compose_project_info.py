@@ -25,7 +25,7 @@ description:
     and attached to exactly the networks compose would attach it to, those still being the same networks; and when
     the project has no orphan and no one-off container.
   - Anything else, including a failing C(docker) command or a compose file that does not parse, gives V(false) with the
-    reasons in RV(reasons); the module itself fails only on wrong input. Run compose when it says V(false): compose
+    reasons in RV(reasons); the module itself fails only on wrong input. Run compose when it says V(false), and compose
     decides what to do then.
   - It only reads. Changes made to mounted files are not seen, as compose does not see them either.
 

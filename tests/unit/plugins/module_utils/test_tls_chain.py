@@ -27,7 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: E402
 
 CA_NAME = 'p2p.dragonfly manager CA manager-1'
 HOST = 'manager-1'
-NAMES = ['IP:192.0.2.10', 'IP:127.0.0.1', 'DNS:localhost', 'DNS:manager-1']
+NAMES = ('IP:192.0.2.10', 'IP:127.0.0.1', 'DNS:localhost', 'DNS:manager-1')
 NOW = datetime.datetime(2027, 1, 1, tzinfo=datetime.timezone.utc)
 KEY_USAGE = x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
                           data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
@@ -37,7 +37,7 @@ KEY_USAGE = x509.KeyUsage(digital_signature=False, content_commitment=False, key
 def general_names(names):
     found = []
     for name in names:
-        kind, _, value = name.partition(':')
+        kind, dummy, value = name.partition(':')
         found.append(x509.IPAddress(ipaddress.ip_address(value)) if kind == 'IP' else x509.DNSName(value))
     return found
 
@@ -97,7 +97,7 @@ def write_chain(directory, names=NAMES, ca_days=3650, server_days=825, curve=Non
 
 
 def reasons(directory, names=NAMES, now=NOW):
-    return _tls_chain.chain_reasons(str(directory), CA_NAME, HOST, names, 30, os.getuid(), os.getgid(), now=now)
+    return _tls_chain.chain_reasons(str(directory), CA_NAME, HOST, list(names), 30, os.getuid(), os.getgid(), now=now)
 
 
 def test_as_the_role_writes_it(tmp_path):
@@ -143,7 +143,7 @@ def test_a_key_of_another_owner(tmp_path):
 
 def test_other_names(tmp_path):
     write_chain(str(tmp_path))
-    assert reasons(tmp_path, names=NAMES + ['DNS:manager.example.com']) == [
+    assert reasons(tmp_path, names=list(NAMES) + ['DNS:manager.example.com']) == [
         'server.csr: other subject alternative names than wanted']
     assert reasons(tmp_path, names=list(reversed(NAMES))) == ['server.csr: other subject alternative names than wanted']
 
