@@ -60,7 +60,9 @@ options:
     type: path
 
 requirements:
-  - The docker CLI with the compose v2 plugin (C(docker compose config --hash), compose 2.11 or newer) on the target.
+  - The docker CLI with a compose v2 plugin that has C(docker compose config --hash) on the target (the roles of this
+    collection require compose 2.18 or newer). Containers that a compose release made without the label
+    C(com.docker.compose.image) are never found up to date.
 
 notes:
   - Compose also recreates a network whose configuration changed; this module only checks that each container is
