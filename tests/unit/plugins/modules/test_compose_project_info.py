@@ -44,7 +44,7 @@ class Docker(object):
         self.objects = objects
         self.fail = fail or {}
 
-    def __call__(self, module, args, **kwargs):
+    def __call__(self, args, **kwargs):
         args = args[1:]
         self.calls.append(args)
         key = ' '.join(args[:5])
@@ -69,7 +69,8 @@ class Docker(object):
 def docker(monkeypatch):
     def install(objects, fail=None):
         fake = Docker(objects, fail)
-        monkeypatch.setattr(basic.AnsibleModule, 'run_command', lambda module, args, **kwargs: fake(module, args, **kwargs))
+        # Not a function: looked up on the module, it is called without the module.
+        monkeypatch.setattr(basic.AnsibleModule, 'run_command', fake)
         monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda module, name, *args, **kwargs: '/usr/bin/docker')
         return fake
     return install
