@@ -21,7 +21,8 @@
 #   e2e        real ansible-playbook runs against one real stack the modules share (tests/e2e/inventory.yml):
 #              preflight refusals, preheat and cache_assert, pulls through a peer with a private containerd,
 #              the playbooks through ansible-runner, remove and redeploy
-#   molecule   molecule scenarios (extensions/molecule): converge, idempotence, independent verify
+#   molecule   molecule scenarios (extensions/molecule): converge, idempotence, (default) re-runs with work to do,
+#              independent verify
 #   lab        the fleet lab (tests/lab: hosts of their own over SSH, images from a lab registry mirror):
 #              site.yml on inventories/lab converges, a second run changes nothing, a preheat lands on both seed
 #              hosts and verify.yml passes; every peer host pulls through its own proxy (the origin sends nothing

@@ -29,6 +29,7 @@ description:
     reported.
   - A directory of O(dirs) with O(dirs[].marker) gets that marker file when the module creates it, and only then, so that
     a later purge can tell the directories this collection created from those it found.
+  - O(absent) lists files that must not exist (those of earlier releases); they are removed after the files are written.
 
 extends_documentation_fragment:
   - p2p.dragonfly.attributes
@@ -42,7 +43,8 @@ attributes:
     support: full
     details:
       - Shows created directories, changed modes, owners and groups, and the old and new text of each changed file of
-        O(files), the way M(ansible.builtin.copy) does. Files larger than 104448 bytes or not UTF-8 text are reported as
+        O(files), the way M(ansible.builtin.copy) does, and each removed file of O(absent) the way
+        M(ansible.builtin.file) does. Files larger than 104448 bytes or not UTF-8 text are reported as
         such instead.
       - O(secret_files) never appear in the diff.
   idempotent:
@@ -166,6 +168,15 @@ options:
           - Name or ID of the group of the file, as O(files[].group).
         type: str
 
+  absent:
+    description:
+      - Absolute paths of files to remove when they exist, such as the files of an earlier release. A missing path is
+        fine; a directory is refused (before any change). A symbolic link is removed, not what it points to.
+      - Each path may appear once in O(dirs), O(files), O(secret_files) and O(absent) together.
+    type: list
+    elements: path
+    default: []
+
 notes:
   - SELinux contexts and file attributes (C(chattr)) are not managed; new files get the default context of their path.
 
@@ -202,6 +213,9 @@ EXAMPLES = r"""
     secret_files:
       - path: /opt/dragonfly/scheduler/.env
         content: "REDIS_PASSWORD={{ redis_password }}\n"
+    # An earlier release kept the password here.
+    absent:
+      - /opt/dragonfly/scheduler/.redis.env
   register: scheduler_files
 
 - name: Restart the project when its files changed
@@ -228,11 +242,19 @@ files:
   sample:
     - /opt/dragonfly/scheduler/config/scheduler.yaml
     - /opt/dragonfly/scheduler/.env
+removed:
+  description: Paths of O(absent) removed (in check mode, that would be removed).
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - /opt/dragonfly/scheduler/.redis.env
 diff:
   description:
     - One entry per change of a directory or of a file of O(files), in the format of M(ansible.builtin.copy) and
       M(ansible.builtin.file) (C(before_header), C(before), C(after_header), C(after)); Ansible shows them with C(--diff).
-    - Changes of O(secret_files) have no entry.
+    - Changes of O(secret_files) have no entry. A removed file of O(absent) has one with C(state) V(file) before and
+      V(absent) after, as M(ansible.builtin.file) gives.
   returned: in diff mode
   type: list
   elements: dict
@@ -323,9 +345,18 @@ def check(params):
     dirs = [Item('dirs', index, entry) for index, entry in enumerate(params['dirs'])]
     files = [Item('files', index, entry) for index, entry in enumerate(params['files'])]
     files += [Item('secret_files', index, entry, secret=True) for index, entry in enumerate(params['secret_files'])]
+    absent = []
+    for index, path in enumerate(params['absent']):
+        where = f'absent[{index}]'
+        if not os.path.isabs(path):
+            raise ProjectFilesError(f"{where} '{path}' is not an absolute path: give the full path")
+        path = os.path.normpath(path)
+        if os.path.isdir(path) and not os.path.islink(path):
+            raise ProjectFilesError(f"{where} ({path}) is a directory: list files only")
+        absent.append((f'{where} ({path})', path))
 
     seen = {}
-    for item in dirs + files:
+    for item in dirs + files + [Ref(where, path) for where, path in absent]:
         if item.path in seen:
             raise ProjectFilesError(f"{item.where} is listed twice (also {seen[item.path]}): list each path once")
         seen[item.path] = item.where
@@ -346,7 +377,28 @@ def check(params):
         if parent not in listed and not os.path.isdir(parent):
             raise ProjectFilesError(f"{item.where}: the directory {parent} does not exist: add it to dirs, or create it "
                                     f"first")
-    return dirs, files
+    return dirs, files, absent
+
+
+class Ref(object):
+    """A path of absent, for the check that each path is listed once."""
+
+    def __init__(self, where, path):
+        self.where, self.path = where, path
+
+
+def remove_file(module, where, path, diffs):
+    """Returns whether the file was (or would be) removed."""
+    if not os.path.lexists(path):
+        return False
+    diffs.append(dict(before_header=path, after_header=path, before=dict(path=path, state='file'),
+                      after=dict(path=path, state='absent')))
+    if not module.check_mode:
+        try:
+            os.unlink(path)
+        except OSError as exc:
+            raise ProjectFilesError(f"{where}: cannot remove the file: {exc.strerror}")
+    return True
 
 
 def ensure_dir(module, item, diffs):
@@ -439,11 +491,12 @@ def ensure_file(module, item, diffs):
 
 
 def ensure_project_files(module):
-    dirs, files = check(module.params)
+    dirs, files, absent = check(module.params)
     diffs = []
     result = dict(dirs=[item.path for item in dirs if ensure_dir(module, item, diffs)],
                   files=[item.path for item in files if ensure_file(module, item, diffs)])
-    result['changed'] = bool(result['dirs'] or result['files'])
+    result['removed'] = [path for where, path in absent if remove_file(module, where, path, diffs)]
+    result['changed'] = bool(result['dirs'] or result['files'] or result['removed'])
     if module._diff:
         result['diff'] = diffs
     return result
@@ -473,6 +526,7 @@ def main():
             # Only the content is no_log: a no_log list would make Ansible mask its paths, modes and owners (say 'root')
             # everywhere in the result.
             secret_files=dict(type='list', elements='dict', default=[], no_log=False, options=file_options('0600', True)),
+            absent=dict(type='list', elements='path', default=[]),
         ),
         supports_check_mode=True,
     )

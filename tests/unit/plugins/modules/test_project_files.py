@@ -282,6 +282,10 @@ def test_secret_in_a_missing_directory_fails_without_its_content(project, run_mo
      "dirs[0] ({p}).group 'no-such-group-here' does not exist on the host: create it first or set another group"),
     (lambda args, p: args['dirs'][1].update(marker='../escape'),
      "dirs[1] ({p}/config).marker '../escape' is not a file name: give a name without '/'"),
+    (lambda args, p: args.update(absent=['relative/.env']),
+     "absent[0] 'relative/.env' is not an absolute path: give the full path"),
+    (lambda args, p: args.update(absent=[p + '/.env']),
+     "absent[0] ({p}/.env) is listed twice (also secret_files[0] ({p}/.env)): list each path once"),
 ])
 def test_bad_input_fails_before_writing_anything(project, run_module, change, message):
     args = project_args(project)
@@ -430,3 +434,38 @@ def test_nothing_to_do(run_module):
 
     assert result.output['changed'] is False
     assert result.output['dirs'] == [] and result.output['files'] == []
+
+
+def test_absent_files_are_removed_and_shown(project, run_module):
+    run_module(project_files.main, project_args(project))
+    for name in ('.mariadb.env', 'old.env'):
+        with open(os.path.join(project, name), 'w') as stream:
+            stream.write(OLD_SECRET)
+    absent = [project + '/.mariadb.env', project + '/old.env', project + '/never-there']
+
+    checked = run_module(project_files.main, project_args(project, absent=absent, _ansible_check_mode=True))
+    assert checked.output['changed'] is True and checked.output['removed'] == absent[:2]
+    assert os.path.exists(project + '/old.env')
+
+    result = run_module(project_files.main, project_args(project, absent=absent, _ansible_diff=True))
+    assert result.output['changed'] is True
+    assert result.output['dirs'] == [] and result.output['files'] == [] and result.output['removed'] == absent[:2]
+    assert result.output['diff'] == [
+        dict(before_header=path, after_header=path, before=dict(path=path, state='file'), after=dict(path=path, state='absent'))
+        for path in absent[:2]]
+    assert not os.path.lexists(absent[0]) and not os.path.lexists(absent[1])
+    assert result.leaks(OLD_SECRET) == []
+
+    again = run_module(project_files.main, project_args(project, absent=absent))
+    assert again.output['changed'] is False and again.output['removed'] == []
+
+
+def test_an_absent_path_that_is_a_directory_fails_before_any_change(project, run_module):
+    run_module(project_files.main, project_args(project))
+    before = tree(project)
+
+    result = run_module(project_files.main, project_args(project, absent=[project + '/config']))
+
+    assert result.failed
+    assert result.output['msg'] == f"absent[0] ({project}/config) is a directory: list files only"
+    assert tree(project) == before
