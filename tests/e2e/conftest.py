@@ -177,8 +177,9 @@ class SharedStack:
         self.peer_inventory = pathlib.Path(self.root) / "peer-inventory.json"
         self.content = None
         self.origin = None
-        # The authenticated registries (TLS from the lab CA): the stack trusts that CA, as a site trusts its own.
-        self.secure = SecureOrigin(PREFIX + "-secure-origin")
+        # The authenticated registries (TLS from the lab CA): the stack trusts that CA, as a site trusts its own. A
+        # fixture beside the test origin, outside the stack's compose prefix (its loader is published on loopback).
+        self.secure = SecureOrigin(STACK.origin_project + "-secure")
         self.failure = None
         self.thread = None
 

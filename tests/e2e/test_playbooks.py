@@ -85,9 +85,10 @@ def survey_answers(survey, answers):
     return values
 
 
-def run_like_awx(tmp_path, name, extravars, secret):
+def run_like_awx(tmp_path, name, extravars, secret, registry=None):
     """Run examples/awx-project/<name>.yml through ansible-runner with a private data dir, as AWX does:
-    inventory and extra vars in files, the credential's values only in the environment."""
+    inventory and extra vars in files, the credentials' values only in the environment (registry: the inputs of a
+    "Dragonfly registry" credential, which AWX injects as DRAGONFLY_REGISTRY*, the CA as a file, empty when none)."""
     data = tmp_path / ("runner-%s-%d" % (name, len(list(tmp_path.iterdir()))))
     shutil.copytree(os.path.join(REPO, "examples/awx-project"), data / "project")
     (data / "inventory").mkdir(parents=True)
@@ -95,9 +96,14 @@ def run_like_awx(tmp_path, name, extravars, secret):
         shutil.copy(inventory, data / "inventory" / ("%d-%s" % (index, os.path.basename(inventory))))
     (data / "env").mkdir()
     (data / "env" / "extravars").write_text(yaml.safe_dump(extravars))
-    (data / "env" / "envvars").write_text(yaml.safe_dump({
-        "DRAGONFLY_MANAGER_URL": MANAGER.url, "DRAGONFLY_TOKEN": secret, "DRAGONFLY_MANAGER_CA_PATH": MANAGER_CA,
-        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS, "ANSIBLE_NOCOLOR": "1"}))
+    envvars = {"DRAGONFLY_MANAGER_URL": MANAGER.url, "DRAGONFLY_TOKEN": secret, "DRAGONFLY_MANAGER_CA_PATH": MANAGER_CA,
+               "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS, "ANSIBLE_NOCOLOR": "1"}
+    if registry:
+        ca_file = data / "registry-ca.pem"
+        ca_file.write_text("")
+        envvars.update({"DRAGONFLY_REGISTRY": registry["registry"], "DRAGONFLY_REGISTRY_USERNAME": registry["username"],
+                        "DRAGONFLY_REGISTRY_PASSWORD": registry["password"], "DRAGONFLY_REGISTRY_CA_PATH": str(ca_file)})
+    (data / "env" / "envvars").write_text(yaml.safe_dump(envvars))
     result = ansible_runner.run(private_data_dir=str(data), playbook=name + ".yml", quiet=True)
     events = [json.dumps(event) for event in result.events]
     stdout = result.stdout.read()
@@ -109,19 +115,19 @@ def leaked(values, *texts):
     return sorted(name for name, value in values.items() if any(value in text for text in texts))
 
 
-# Survey answers of a private registry's reader. The test registry is anonymous and never asks for them, but the
-# module hands them to the manager in the job's arguments: a leak would show in the events all the same.
-REGISTRY_CREDENTIALS = {"dragonfly_registry_username": "e2e-reader",
-                        "dragonfly_registry_password": "e2e-registry-%s" % os.urandom(8).hex()}
+# A "Dragonfly registry" credential for the test registry. The registry is anonymous and never asks for it, but the
+# module hands it to the manager in the job's arguments: a leak would show in the events all the same.
+REGISTRY_CREDENTIAL = {"registry": REGISTRY, "username": "e2e-reader",
+                       "password": "e2e-registry-%s" % os.urandom(8).hex()}
 
 
 def test_preheat_and_verify_the_awx_way(stack, tmp_path):
     secret = token()
-    secrets = dict(secret_values(), registry=REGISTRY_CREDENTIALS["dragonfly_registry_password"])
-    extravars = survey_answers("preheat.yml", dict(CONTENT_VARS, **REGISTRY_CREDENTIALS))
+    secrets = dict(secret_values(), registry=REGISTRY_CREDENTIAL["password"])
+    extravars = survey_answers("preheat.yml", CONTENT_VARS)
     assert all(isinstance(value, str) for value in extravars.values())
 
-    result, events, stdout, data = run_like_awx(tmp_path, "preheat", extravars, secret)
+    result, events, stdout, data = run_like_awx(tmp_path, "preheat", extravars, secret, REGISTRY_CREDENTIAL)
     assert result.status == "successful" and result.rc == 0, stdout[-4000:]
     assert leaked(secrets, stdout, *events) == []
     assert secret not in (data / "env" / "extravars").read_text()
@@ -132,9 +138,8 @@ def test_preheat_and_verify_the_awx_way(stack, tmp_path):
     assert stack["files"]["hello.txt"]["sha256"] in hashes
 
     report_path = tmp_path / "verify-report.json"
-    extravars = dict(survey_answers("verify.yml", dict(CONTENT_VARS, **REGISTRY_CREDENTIALS)),
-                     dragonfly_report_path=str(report_path))
-    result, events, stdout, _data = run_like_awx(tmp_path, "verify", extravars, secret)
+    extravars = dict(survey_answers("verify.yml", CONTENT_VARS), dragonfly_report_path=str(report_path))
+    result, events, stdout, _data = run_like_awx(tmp_path, "verify", extravars, secret, REGISTRY_CREDENTIAL)
     assert result.status == "successful", stdout[-4000:]
     assert "OK   localhost-seed-peer" in stdout and "MISS" not in stdout
     assert leaked(secrets, stdout, *events) == []
@@ -150,7 +155,7 @@ def test_preheat_and_verify_the_awx_way(stack, tmp_path):
     assert sum(result.stats.get("changed", {}).values()) == 0
 
     # A second preheat finds everything cached: no change, no new job.
-    result, events, stdout, _data = run_like_awx(tmp_path, "preheat", extravars, secret)
+    result, events, stdout, _data = run_like_awx(tmp_path, "preheat", extravars, secret, REGISTRY_CREDENTIAL)
     assert result.status == "successful", stdout[-4000:]
     assert sum(result.stats.get("changed", {}).values()) == 0, stdout[-4000:]
     assert leaked(secrets, stdout, *events) == []

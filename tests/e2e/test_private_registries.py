@@ -126,7 +126,9 @@ def test_missing_ca_fails_naming_the_tls_error_and_the_setting(lab):
 @pytest.fixture(name="trusting_containerd")
 def trusting_containerd_fixture(lab, tmp_path):
     """The stack's private containerd, trusting the lab CA as a host's trust store would (it fetches bearer tokens
-    from the token service itself)."""
+    from the token service itself), wired to the peer's proxy (test_runtime_pull.py leaves the wiring removed)."""
+    rc, out = e2e_playbook("playbooks/site.yml", "--tags=runtime")
+    assert rc == 0, out[-3000:]
     bundle = tmp_path / "ca-bundle.crt"
     with open("/etc/ssl/certs/ca-certificates.crt") as handle:
         bundle.write_text(handle.read() + lab["secure"].ca_pem())
@@ -137,14 +139,15 @@ def trusting_containerd_fixture(lab, tmp_path):
         lab["runtime"].stop()
 
 
-# containerd keeps blobs by digest: each registry's pull needs an image whose blobs it does not hold yet.
-@pytest.mark.parametrize("registry,service,name", [(BASIC_REGISTRY, "basic", IMAGE),
-                                                   (TOKEN_REGISTRY, "token", "p2p-test/private:1.0")])
+# containerd keeps blobs by digest: each pull needs an image whose blobs it does not hold yet (test_runtime_pull.py
+# pulled the multi-layer image from the plain registry).
+@pytest.mark.parametrize("registry,service,name", [(BASIC_REGISTRY, "basic", "p2p-test/private:1.0"),
+                                                   (TOKEN_REGISTRY, "token", "p2p-test/parallel:1.0")])
 def test_pull_through_the_proxy_with_the_registry_credentials(lab, trusting_containerd, tmp_path, registry, service,
                                                               name):
     secure = lab["secure"]
     image = registry + "/" + name
-    # The module with the credentials option (the first test preheated the basic registry's image already).
+    # The module with the credentials option.
     rc, tasks, out = run_tasks(tmp_path, """
     - name: preheat
       p2p.dragonfly.preheat:
@@ -181,10 +184,10 @@ def test_seed_peer_downloads_through_the_http_proxy_it_is_given(lab, tmp_path):
     # The contrast: nothing above set a proxy, and nothing went through it.
     assert secure.proxy_requests() == []
     proxies = {"dragonfly_seed_peer_http_proxy": FORWARD_PROXY, "dragonfly_seed_peer_https_proxy": FORWARD_PROXY}
-    rc, out = e2e_playbook("playbooks/site.yml", proxies)
-    OUTPUTS.append(out)
-    assert rc == 0, out[-4000:]
     try:
+        rc, out = e2e_playbook("playbooks/site.yml", proxies)
+        OUTPUTS.append(out)
+        assert rc == 0, out[-4000:]
         env = json.loads(subprocess.run(["docker", "inspect", "--format", "{{json .Config.Env}}", SEED_CONTAINER],
                                         capture_output=True, text=True, check=True).stdout)
         assert "HTTP_PROXY=%s" % FORWARD_PROXY in env and "https_proxy=%s" % FORWARD_PROXY in env, env
@@ -201,7 +204,7 @@ def test_seed_peer_downloads_through_the_http_proxy_it_is_given(lab, tmp_path):
         cache_dir: %s
     - name: image
       p2p.dragonfly.preheat:
-        image: %s/p2p-test/parallel:1.0
+        image: %s/p2p-test/parallel:2.0
         credentials: [{registry: %s, username: %s, password: "%s", ca_path: %s}]
         scope: single_seed_peer
         cache_dir: %s

@@ -49,7 +49,7 @@ IMAGES = {
     # Used only by the test of concurrent preheats (tests/e2e/test_playbooks.py).
     "p2p-test/parallel:1.0": {"linux/amd64": [5 * MIB]},
     "p2p-test/parallel:2.0": {"linux/amd64": [6 * MIB]},
-    # Used only by tests/e2e/test_private_registries.py: pulled through the token registry by a containerd that
+    # Used only by tests/e2e/test_private_registries.py: pulled from an authenticated registry by a containerd that
     # holds none of its blobs yet (it would fetch nothing of an image it already pulled from another registry).
     "p2p-test/private:1.0": {"linux/amd64": [3 * MIB]},
     # Preheated by no test: what a verification must report missing.
