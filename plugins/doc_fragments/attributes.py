@@ -23,6 +23,24 @@ attributes:
       - This assumes that the system controlled/queried by the module has not changed in a relevant way.
 """
 
+    # Modules that only read the host they run on (the *_info modules of the roles' converge checks).
+    INFO_MODULE = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The module changes nothing; it runs and answers the same in check mode.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+  platform:
+    description: Target operating systems the module runs on.
+    support: full
+    platforms: posix
+"""
+
     ACTIONGROUP_DRAGONFLY = r"""
 options: {}
 attributes:

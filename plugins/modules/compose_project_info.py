@@ -31,20 +31,7 @@ description:
 
 extends_documentation_fragment:
   - p2p.dragonfly.attributes
-
-attributes:
-  check_mode:
-    support: full
-    details:
-      - The module changes nothing; it runs and answers the same in check mode.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
-  platform:
-    description: Target operating systems the module runs on.
-    support: full
-    platforms: posix
+  - p2p.dragonfly.attributes.info_module
 
 options:
   project_src:
