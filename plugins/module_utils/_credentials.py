@@ -10,7 +10,6 @@ CA: docs/dev/module-utils.md#credentials."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import base64
 from collections import namedtuple
 from urllib.parse import urlsplit
 
@@ -23,7 +22,7 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._image_reference imp
     validate_registry_host,
 )
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError
-from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import Registry
+from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import Registry, basic_authorization
 
 
 # What one preheat uses: the registry credentials and CA (images), the Authorization header for the seed peers
@@ -41,12 +40,6 @@ def credentials_argspec():
         password=dict(type='str', no_log=True),
         ca_path=dict(type='path'),
     )))
-
-
-def basic_authorization(username, password):
-    """The value of an ``Authorization`` header with basic credentials."""
-    raw = f'{username}:{password or ""}'.encode('utf-8')
-    return 'Basic ' + base64.b64encode(raw).decode('ascii')
 
 
 def _registry_key(registry):

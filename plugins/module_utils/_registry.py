@@ -39,6 +39,12 @@ _MAX_INDEX_DEPTH = 4
 _CHALLENGE_PARAM_RE = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 
 
+def basic_authorization(username, password):
+    """The value of an ``Authorization`` header with basic credentials."""
+    raw = f'{username}:{password or ""}'.encode('utf-8')
+    return 'Basic ' + base64.b64encode(raw).decode('ascii')
+
+
 def parse_challenge(header):
     """``WWW-Authenticate`` -> ``(scheme, {param: value})``; ``(None, {})`` when absent."""
     header = (header or '').strip()
@@ -155,8 +161,7 @@ class Registry(object):
             if not self.username:
                 raise PreheatError(f'the registry asks for credentials (basic auth) to read {url}: '
                                    f'{self._set_credentials(url)}', http_status=401)
-            raw = f'{self.username}:{self.password}'.encode('utf-8')
-            self.authorization = self._secret('Basic ' + base64.b64encode(raw).decode('ascii'))
+            self.authorization = self._secret(basic_authorization(self.username, self.password))
             self.basic_auth = True
         else:
             raise PreheatError(f'the registry answered 401 to GET {url} without a usable WWW-Authenticate challenge '
@@ -170,8 +175,7 @@ class Registry(object):
         token_url = realm + ('&' if '?' in realm else '?') + urlencode(sorted(query.items()))
         headers = {'Accept': 'application/json'}
         if self.username:
-            raw = f'{self.username}:{self.password}'.encode('utf-8')
-            headers['Authorization'] = self._secret('Basic ' + base64.b64encode(raw).decode('ascii'))
+            headers['Authorization'] = self._secret(basic_authorization(self.username, self.password))
         status, body, info = self._get(token_url, headers)
         if status == -1:
             reason = to_text(info.get('msg'))
