@@ -30,17 +30,26 @@ def registry_container(project):
     return project + "-registry-1"
 
 
-class Origin:
+class ComposeFixture:
+    """A fixture's compose file run as the project ``project`` with the environment ``env`` (its settings)."""
+
+    def __init__(self, compose_file, project, env):
+        self.compose_file = compose_file
+        self.project = project
+        self.env = dict(os.environ, **env)
+
+    def compose(self, *args, check=True):
+        return subprocess.run(["docker", "compose", "-f", self.compose_file, "-p", self.project] + list(args),
+                              check=check, env=self.env, capture_output=True, text=True)
+
+
+class Origin(ComposeFixture):
     """The test origin as the compose project ``project``, serving ``content`` (generate_content's answer)."""
 
     def __init__(self, project, content):
-        self.project = project
-        self.env = dict(os.environ, ORIGIN_IP=lab.GATEWAY, ORIGIN_FILES_DIR=content["files_dir"],
-                        ORIGIN_REGISTRY_PORT=str(lab.REGISTRY_PORT), ORIGIN_FILES_PORT=str(lab.LAB["origin"]["files_port"]))
-
-    def compose(self, *args, check=True):
-        return subprocess.run(["docker", "compose", "-f", lab.ORIGIN_FILE, "-p", self.project] + list(args),
-                              check=check, env=self.env, capture_output=True, text=True)
+        super().__init__(lab.ORIGIN_FILE, project, dict(
+            ORIGIN_IP=lab.GATEWAY, ORIGIN_FILES_DIR=content["files_dir"], ORIGIN_REGISTRY_PORT=str(lab.REGISTRY_PORT),
+            ORIGIN_FILES_PORT=str(lab.LAB["origin"]["files_port"])))
 
     def up(self):
         """Start the origin and push the test images into its registry."""

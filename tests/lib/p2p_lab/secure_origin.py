@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from p2p_lab import lab
-from p2p_lab.origin import push_content
+from p2p_lab.origin import ComposeFixture, push_content
 
 SPEC = lab.LAB["secure_origin"]
 COMPOSE_FILE = os.path.join(lab.REPO, SPEC["compose_file"])
@@ -109,18 +109,17 @@ def registry_config(auth, certificate="server"):
     }
 
 
-class SecureOrigin:
+class SecureOrigin(ComposeFixture):
     """The authenticated origins as the compose project ``project``, their files in ``directory`` (made anew)."""
 
     def __init__(self, project, directory=None):
-        self.project = project
         self.directory = directory or os.path.join(lab.CACHE, "secure-origin", project)
         self.password = None
-        self.env = dict(os.environ, SECURE_ORIGIN_IP=lab.GATEWAY, SECURE_ORIGIN_DIR=self.directory,
-                        SECURE_BASIC_PORT=str(SPEC["basic_port"]), SECURE_TOKEN_PORT=str(SPEC["token_port"]),
-                        SECURE_TOKEN_SERVICE_PORT=str(SPEC["token_service_port"]),
-                        SECURE_LOADER_PORT=str(SPEC["loader_port"]), SECURE_FOREIGN_PORT=str(SPEC["foreign_port"]),
-                        SECURE_PROXY_PORT=str(SPEC["forward_proxy_port"]))
+        super().__init__(COMPOSE_FILE, project, dict(
+            SECURE_ORIGIN_IP=lab.GATEWAY, SECURE_ORIGIN_DIR=self.directory, SECURE_BASIC_PORT=str(SPEC["basic_port"]),
+            SECURE_TOKEN_PORT=str(SPEC["token_port"]), SECURE_TOKEN_SERVICE_PORT=str(SPEC["token_service_port"]),
+            SECURE_LOADER_PORT=str(SPEC["loader_port"]), SECURE_FOREIGN_PORT=str(SPEC["foreign_port"]),
+            SECURE_PROXY_PORT=str(SPEC["forward_proxy_port"])))
 
     @property
     def ca_path(self):
@@ -168,10 +167,6 @@ class SecureOrigin:
         self._write("registry-token.yml", json.dumps(registry_config(
             {"token": {"realm": TOKEN_REALM, "service": TOKEN_SERVICE, "issuer": TOKEN_ISSUER,
                        "jwks": "/etc/secure-origin/token-jwks.json"}})), 0o644)
-
-    def compose(self, *args, check=True):
-        return subprocess.run(["docker", "compose", "-f", COMPOSE_FILE, "-p", self.project] + list(args),
-                              check=check, env=self.env, capture_output=True, text=True)
 
     def up(self):
         """New files, the project started, the test images pushed into the shared store."""
