@@ -7,9 +7,8 @@
 Checked like the manager's type (test_awx_credential_type.py): only credential type options, a custom kind, known
 field types, the password secret, every injector from an input that exists, the CA through the file AWX writes.
 Its injectors set exactly REGISTRY_ENV, and playbooks/vars/content.yml (preheat, verify, evict) reads exactly those
-names with lookup('ansible.builtin.env', ...): both ways, once content.yml reads any of them (until then that one
-test is an expected failure that says so). setup.yml creates the type from the file as it is and attaches the
-credential only to the job templates whose playbooks read it. Nothing here needs awx.awx.
+names with lookup('ansible.builtin.env', ...), checked both ways. setup.yml creates the type from the file as it is
+and attaches the credential only to the job templates whose playbooks read it. Nothing here needs awx.awx.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -178,10 +177,8 @@ def test_setup_playbook_passes_the_file_unchanged():
 def test_registry_credential_goes_to_the_templates_whose_playbooks_read_it():
     templates = load(SETUP_PLAYBOOK)[0]['vars']['dragonfly_awx_job_templates']
     assert {template['playbook'] for template in templates if template['registry_credential']} == REGISTRY_PLAYBOOKS
-    content_reads = bool(registry_env_read(read(CONTENT_VARS)))
     for template in templates:
         reads = bool(registry_env_read(playbook_text(template['playbook'])))
-        if reads:
-            assert template['registry_credential'], f"{template['playbook']} reads the registry credential's env"
-        elif template['registry_credential'] and content_reads:
-            pytest.fail(f"{template['playbook']} gets the registry credential but reads none of its env")
+        assert reads == template['registry_credential'], (
+            f"{template['playbook']}: reads the registry credential's env: {reads}, gets the credential: "
+            f"{template['registry_credential']}")
