@@ -4,7 +4,6 @@ import os
 import pathlib
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 
@@ -60,7 +59,6 @@ INVENTORY = STACK.inventory
 GATEWAY = lab.GATEWAY  # the lab network's gateway, which the components advertise
 BASE = STACK.base
 PREFIX = STACK.prefix
-MANAGER_PORT = STACK.manager_port
 MANAGER_CA = STACK.manager_ca  # the CA the manager role generated for its TLS proxy
 MANAGER = STACK.manager()  # the REST API on the gateway, verified with that CA
 REGISTRY = lab.REGISTRY
@@ -72,47 +70,6 @@ def pytest_collection_modifyitems(items):
     """Run the modules in MODULE_ORDER (pytest keeps the order of the tests within a module)."""
     rank = {name: index for index, name in enumerate(MODULE_ORDER)}
     items.sort(key=lambda item: rank.get(os.path.basename(str(item.fspath)), len(rank)))
-
-
-STRANGER_NETNS = PREFIX + "-stranger"
-STRANGER_LINK = "p2pe2e-s0"  # this host's end of the veth pair; the other end lives in the namespace
-STRANGER_HOST, STRANGER_ADDRESS = "10.231.250.1", "10.231.250.2"
-
-
-def _ip(*args, check=True):
-    return subprocess.run(["ip"] + list(args), capture_output=True, text=True, check=check)
-
-
-def _remove_stranger():
-    _ip("netns", "delete", STRANGER_NETNS, check=False)
-    _ip("link", "delete", STRANGER_LINK, check=False)
-
-
-@pytest.fixture
-def stranger():
-    """Another machine on the network: a network namespace with an address that is not this host's, routed to it
-    over a veth pair. Yields run(host, rest_port, *ports) -> what tests/e2e/stranger.py found from there."""
-    _remove_stranger()  # left by an interrupted run
-    _ip("netns", "add", STRANGER_NETNS)
-    try:
-        _ip("link", "add", STRANGER_LINK, "type", "veth", "peer", "name", "p2pe2e-s1", "netns", STRANGER_NETNS)
-        _ip("addr", "add", STRANGER_HOST + "/30", "dev", STRANGER_LINK)
-        _ip("link", "set", STRANGER_LINK, "up")
-        inside = ["netns", "exec", STRANGER_NETNS, "ip"]
-        _ip(*(inside + ["addr", "add", STRANGER_ADDRESS + "/30", "dev", "p2pe2e-s1"]))
-        _ip(*(inside + ["link", "set", "p2pe2e-s1", "up"]))
-        _ip(*(inside + ["link", "set", "lo", "up"]))
-        _ip(*(inside + ["route", "add", "default", "via", STRANGER_HOST]))
-
-        def run(host, rest_port, *ports):
-            result = subprocess.run(["ip", "netns", "exec", STRANGER_NETNS, sys.executable,
-                                     os.path.join(REPO, "tests/e2e/stranger.py"), host, str(rest_port)]
-                                    + [str(port) for port in ports], capture_output=True, text=True, timeout=300, check=False)
-            assert result.returncode == 0, result.stderr
-            return json.loads(result.stdout)
-        yield run
-    finally:
-        _remove_stranger()
 
 
 _INVENTORIES = [INVENTORY]  # the shared stack's, set by the lab fixture: the inventory plus the peer's wiring

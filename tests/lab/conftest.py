@@ -1,5 +1,6 @@
 """The fleet lab for pytest: `lab.py up` once per session (tests/lab/README.md), `down` at its end unless
 P2P_FLEET_KEEP=1. Playbooks run from the checkout over SSH on inventories/lab."""
+import concurrent.futures
 import json
 import os
 import re
@@ -27,11 +28,22 @@ SEED_CACHE = "/opt/dragonfly/seed-peer/cache"  # dragonfly_seed_peer_cache_dir b
 PEER_CACHE = "/opt/dragonfly/peer/cache"  # dragonfly_peer_cache_dir by default
 # The dfdaemon containers: <dragonfly_compose_project_prefix>-<dragonfly_*_name>-dfdaemon-1, by default.
 SEED_DFDAEMON, PEER_DFDAEMON = "dragonfly-seed-peer-dfdaemon-1", "dragonfly-peer-dfdaemon-1"
+HOSTS_DIR = "/etc/containerd/certs.d"  # where the peer role found containerd's config_path (Debian's containerd)
+PROXY = "127.0.0.1:4001"  # dragonfly_peer_proxy_port by default
 # The origin registry's container on the origin host (tests/lab/origin/compose.yaml).
 ORIGIN_REGISTRY_CONTAINER = "p2p-fleet-origin-registry-1"
 
+# The modules in this order (pytest keeps the order of the tests within a module): the ones that read the topology of
+# inventories/lab before test_join.py adds hosts for a while.
+MODULE_ORDER = ["test_fleet.py", "test_pulls.py", "test_stranger.py", "test_seed_down.py", "test_join.py",
+                "test_upgrade.py"]
 TIMINGS = {}  # what took how long, printed at the end of the session
 LOG_DIRS = []  # where the playbooks' output is kept
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: index for index, name in enumerate(MODULE_ORDER)}
+    items.sort(key=lambda item: rank.get(os.path.basename(str(item.fspath)), len(rank)))
 
 
 def timed(name, started):
@@ -66,9 +78,9 @@ class Fleet:
     def group(self, name):
         return self.groups[name]["hosts"]
 
-    def playbook(self, name, *extra, limit=None, inventories=()):
+    def playbook(self, name, *extra, limit=None, inventories=(), options=()):
         """ansible-playbook PLAYBOOK on the lab inventory (and more inventories: paths); extra: "k=v" strings or
-        dicts. Returns (rc, output, recap). The output, with the slowest tasks (profile_tasks) at its end, is kept in
+        dicts; options: more command-line options ("--skip-tags=..."). Returns (rc, output, recap). The output, with the slowest tasks (profile_tasks) at its end, is kept in
         the session's log directory."""
         command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", self.inventory]
         for inventory in inventories:
@@ -76,6 +88,7 @@ class Fleet:
         command.append(os.path.join(REPO, name))
         if limit:
             command += ["--limit", limit]
+        command += list(options)
         for item in extra:
             command += ["-e", item if isinstance(item, str) else json.dumps(item)]
         result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False,
@@ -104,6 +117,37 @@ class Fleet:
         """The sha256 of every non-empty file in a dfdaemon cache on a host, read there over SSH."""
         listing = self.ssh(host, "sudo find %s/content -type f -size +0 -exec sha256sum {} +" % cache_dir)
         return {line.split()[0] for line in listing.splitlines() if line.strip()}
+
+    def pull(self, hosts, image, platform, through_proxy=True):
+        """`ctr images pull` of a test image from the origin on every host at the same time (through the host's
+        dfdaemon proxy, the peer role's containerd wiring, or straight from the origin); returns {host: output}."""
+        registry = ("--hosts-dir %s" % HOSTS_DIR) if through_proxy else "--plain-http"
+        command = "sudo ctr images pull %s --platform %s %s/%s" % (registry, platform, lab.ORIGIN_REGISTRY, image)
+
+        def pull(host):
+            result = lab.ssh(self.hosts[host], command, check=False)
+            assert result.returncode == 0, "%s on %s: %s" % (command, host, (result.stdout + result.stderr)[-2000:])
+            return result.stdout
+
+        with concurrent.futures.ThreadPoolExecutor(len(hosts)) as pool:
+            return dict(zip(hosts, pool.map(pull, hosts)))
+
+    def origin_sent(self, before, blobs):
+        """digest -> [(status, bytes written, remote address)] of the origin's requests for these blobs since the
+        request number `before` (len(origin_requests()) then)."""
+        found = {blob["digest"]: [] for blob in blobs}
+        for entry in self.origin_requests()[before:]:
+            digest = entry["path"].rsplit("/", 1)[-1]
+            if "/blobs/" in entry["path"] and digest in found:
+                found[digest].append((int(entry["http.response.status"]), int(entry.get("http.response.written", 0)),
+                                      entry.get("http.request.remoteaddr", "").rsplit(":", 1)[0]))
+        return found
+
+    def assert_peers_cached(self, peers, blobs):
+        wanted = {blob["digest"].split(":", 1)[1] for blob in blobs}
+        for peer in peers:
+            missing = wanted - self.cached_digests(peer, PEER_CACHE)
+            assert not missing, "the cache of %s misses %s" % (peer, sorted(missing))
 
     def blobs(self, image, platform):
         """The blobs (digest, size) of one platform of a test image, as tests/images/content.py made them."""
@@ -139,6 +183,12 @@ def fleet():
             started = time.time()
             subprocess.run([sys.executable, os.path.join(HERE, "lab.py"), "down"], check=False)
             timed("lab down", started)
+
+
+def body_bytes(requests):
+    """The bytes of blob content the origin sent in these requests (Fleet.origin_sent): every response but the client's
+    one-byte probes."""
+    return sum(written for dummy, written, dummy in requests if written > 1)
 
 
 def preheat_vars(report, images=(IMAGE,), files=(FILE,)):

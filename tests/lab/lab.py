@@ -4,6 +4,7 @@
     python3 tests/lab/lab.py down               remove every container, the network and the state directory
     python3 tests/lab/lab.py status             what runs, where, whether SSH answers, memory
     python3 tests/lab/lab.py ssh HOST [CMD...]  an SSH session (or one command) on a lab host, as the inventory's user
+    python3 tests/lab/lab.py rm HOST...         remove hosts added for a while (a test's joining hosts), and their state
 
 The hosts are the inventory's (inventories/lab: each host's ansible_host is its address on the lab network, and
 those of the inventories named in P2P_FLEET_EXTRA_INVENTORY, paths separated by colons: benchmarks/fleet.py adds
@@ -412,6 +413,21 @@ def down():
         % (len(names), NETWORK, STATE, HOST_IMAGE))
 
 
+def remove(hosts):
+    """Remove hosts (their containers and state directories) and leave the rest of the lab as it is: for hosts of an
+    extra inventory that a test or a benchmark added for a while. known_hosts keeps their lines until the next `up`."""
+    if ORIGIN in hosts:
+        raise SystemExit("lab: the origin is part of the lab: `down` removes it")
+    with lab_lock():
+        for host in hosts:
+            container = container_name(host)
+            if docker("inspect", container, check=False).returncode == 0:
+                docker("stop", "-t", "30", container, check=False)
+                docker("rm", "-f", "-v", container)
+            shutil.rmtree(os.path.join(STATE, "hosts", host), ignore_errors=True)
+    log("removed %s" % ", ".join(hosts))
+
+
 def memory_mib(container):
     """Resident memory of a container and everything it runs (a lab host's engine and containers), from its memory
     cgroup (cgroup v1; `docker stats` reports 0 B on this machine's engine). None when unknown."""
@@ -476,6 +492,8 @@ def main(argv):
         return status()
     elif argv[:1] == ["ssh"] and len(argv) >= 2:
         ssh_main(argv[1], argv[2:])
+    elif argv[:1] == ["rm"] and len(argv) >= 2:
+        remove(argv[1:])
     else:
         sys.stderr.write(__doc__)
         return 2

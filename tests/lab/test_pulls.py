@@ -12,55 +12,14 @@ for each blob, and to whom.
 - The contrast of both: two peers pulling straight from the origin (no hosts directory) make it send each blob twice,
   so the counting sees per-peer downloads when there are some.
 """
-import concurrent.futures
-
 import pytest
 
 import lab
-from conftest import IMAGE, PEER_CACHE, PLATFORM
+from conftest import HOSTS_DIR, IMAGE, PLATFORM, PROXY, body_bytes
 
-HOSTS_DIR = "/etc/containerd/certs.d"  # where the peer role found containerd's config_path (Debian's containerd)
-PROXY = "127.0.0.1:4001"  # dragonfly_peer_proxy_port by default
 # Not preheated by any test: the other platform of the preheated image (other blobs), and a small image.
 COLD_IMAGE, COLD_PLATFORM = IMAGE, "linux/arm64/v8"
 DIRECT_IMAGE, DIRECT_PLATFORM = "p2p-test/small:1.0", "linux/amd64"
-
-
-def pull_on(fleet, hosts, image, platform, through_proxy=True):
-    """`ctr images pull` of a test image from the origin on every host at the same time; returns {host: output}."""
-    registry = ("--hosts-dir %s" % HOSTS_DIR) if through_proxy else "--plain-http"
-    command = "sudo ctr images pull %s --platform %s %s/%s" % (registry, platform, lab.ORIGIN_REGISTRY, image)
-
-    def pull(host):
-        result = lab.ssh(fleet.hosts[host], command, check=False)
-        assert result.returncode == 0, "%s on %s: %s" % (command, host, (result.stdout + result.stderr)[-2000:])
-        return result.stdout
-
-    with concurrent.futures.ThreadPoolExecutor(len(hosts)) as pool:
-        return dict(zip(hosts, pool.map(pull, hosts)))
-
-
-def origin_sent(fleet, before, blobs):
-    """digest -> [(status, bytes written, remote address)] of the origin's requests for these blobs since `before`."""
-    found = {blob["digest"]: [] for blob in blobs}
-    for entry in fleet.origin_requests()[before:]:
-        digest = entry["path"].rsplit("/", 1)[-1]
-        if "/blobs/" in entry["path"] and digest in found:
-            found[digest].append((int(entry["http.response.status"]), int(entry.get("http.response.written", 0)),
-                                  entry.get("http.request.remoteaddr", "").rsplit(":", 1)[0]))
-    return found
-
-
-def body_bytes(requests):
-    """The bytes of blob content the origin sent in these requests: every response but the one-byte probes."""
-    return sum(written for dummy, written, dummy in requests if written > 1)
-
-
-def assert_peers_cached(fleet, peers, blobs):
-    wanted = {blob["digest"].split(":", 1)[1] for blob in blobs}
-    for peer in peers:
-        missing = wanted - fleet.cached_digests(peer, PEER_CACHE)
-        assert not missing, "the cache of %s misses %s" % (peer, sorted(missing))
 
 
 @pytest.mark.usefixtures("preheated")
@@ -76,13 +35,13 @@ def test_every_peer_pulls_the_preheated_image_through_its_proxy(fleet):
     peers = sorted(fleet.group("dragonfly_peer"))
     blobs = fleet.blobs(IMAGE, PLATFORM)
     before = len(fleet.origin_requests())
-    outputs = pull_on(fleet, peers, IMAGE, PLATFORM)
-    sent = origin_sent(fleet, before, blobs)
+    outputs = fleet.pull(peers, IMAGE, PLATFORM)
+    sent = fleet.origin_sent(before, blobs)
     for blob in blobs:
         downloads = [request for request in sent[blob["digest"]] if request[1] > 1]
         assert not downloads, "the origin served %s (%d bytes) after the preheat: %s\n%s" % (
             blob["digest"], blob["size"], sent[blob["digest"]], outputs)
-    assert_peers_cached(fleet, peers, blobs)
+    fleet.assert_peers_cached(peers, blobs)
 
 
 @pytest.mark.usefixtures("preheated")
@@ -90,13 +49,13 @@ def test_an_image_nobody_preheated_leaves_the_origin_once(fleet):
     peers = sorted(fleet.group("dragonfly_peer"))
     blobs = fleet.blobs(COLD_IMAGE, COLD_PLATFORM)
     before = len(fleet.origin_requests())
-    pull_on(fleet, peers, COLD_IMAGE, COLD_PLATFORM)
-    sent = origin_sent(fleet, before, blobs)
+    fleet.pull(peers, COLD_IMAGE, COLD_PLATFORM)
+    sent = fleet.origin_sent(before, blobs)
     for blob in blobs:
         assert body_bytes(sent[blob["digest"]]) == blob["size"], (
             "%s (%d bytes): the origin sent %d bytes for %d peers: %s" % (
                 blob["digest"], blob["size"], body_bytes(sent[blob["digest"]]), len(peers), sent[blob["digest"]]))
-    assert_peers_cached(fleet, peers, blobs)
+    fleet.assert_peers_cached(peers, blobs)
 
 
 @pytest.mark.usefixtures("preheated")
@@ -105,8 +64,8 @@ def test_direct_pulls_leave_the_origin_once_per_peer(fleet):
     peers = sorted(fleet.group("dragonfly_peer"))[:2]
     blobs = fleet.blobs(DIRECT_IMAGE, DIRECT_PLATFORM)
     before = len(fleet.origin_requests())
-    pull_on(fleet, peers, DIRECT_IMAGE, DIRECT_PLATFORM, through_proxy=False)
-    sent = origin_sent(fleet, before, blobs)
+    fleet.pull(peers, DIRECT_IMAGE, DIRECT_PLATFORM, through_proxy=False)
+    sent = fleet.origin_sent(before, blobs)
     for blob in blobs:
         assert body_bytes(sent[blob["digest"]]) == len(peers) * blob["size"], (blob, sent[blob["digest"]])
         assert {request[2] for request in sent[blob["digest"]]} == {fleet.hosts[peer] for peer in peers}, sent

@@ -5,10 +5,8 @@ the tests, benchmarks and main job deploy, each as its inventory and the roles' 
                                     into lab.yml (network.gateway), content_root, crictl, or stacks.STACK.ATTRIBUTE
                                     (stacks.molecule_default.base, stacks.e2e.manager_url)
 """
-import contextlib
 import os
 import re
-import subprocess
 import sys
 
 import yaml
@@ -23,7 +21,6 @@ with open(os.path.join(REPO, "tests/lib/lab.yml")) as _handle:
 CACHE = os.environ.get("P2P_DRAGONFLY_CACHE", "/var/cache/p2p-dragonfly")  # scripts/lib.sh sets it
 NETWORK = LAB["network"]
 GATEWAY = NETWORK["gateway"]
-SECOND_ADDRESS = NETWORK["second_address"]
 CONTENT_ROOT = os.path.join(CACHE, LAB["content_dir"])
 CRICTL = os.path.join(CACHE, "bin", "crictl-" + LAB["crictl_version"], "crictl")
 ORIGIN_FILE = os.path.join(REPO, LAB["origin"]["compose_file"])
@@ -110,20 +107,6 @@ class Stack:
     def container(self, project, service):
         """The container of a service in one of the stack's compose projects (manager, scheduler, seed-peer, ...)."""
         return "%s-%s-%s-1" % (self.prefix, project, service)
-
-
-@contextlib.contextmanager
-def second_address():
-    """SECOND_ADDRESS on the bridge of the lab network (which must exist) while the block runs, for a stack host that
-    needs an address of its own on this machine."""
-    network_id = subprocess.run(["docker", "network", "inspect", "--format", "{{.Id}}", NETWORK["name"]],
-                                capture_output=True, text=True, check=True).stdout.strip()
-    where = [SECOND_ADDRESS + "/32", "dev", "br-" + network_id[:12]]
-    subprocess.run(["ip", "address", "replace"] + where, check=True)
-    try:
-        yield SECOND_ADDRESS
-    finally:
-        subprocess.run(["ip", "address", "del"] + where, check=False)
 
 
 def stack(name):

@@ -1,8 +1,10 @@
-"""What a stranger on the network gets from the manager host: run in a network namespace of its own (conftest.py,
-`stranger`), with an address that is not the host's. Prints one JSON object: request -> HTTP status, or
-"refused" / "timeout" / an error name when nothing answered.
+"""What a stranger on the network gets from the manager host: run on a lab host that is not in the inventory (the
+origin, tests/lab/test_stranger.py), with the standard library only. Prints one JSON object: request -> HTTP status,
+or "refused" / "timeout" / an error name when nothing answered.
 
-    python3 stranger.py HOST REST_PORT PORT...     (PORT...: plain TCP ports that must not accept a connection)
+    python3 stranger.py HOST REST_PORT [redis:PORT] PORT...
+
+PORT: a plain TCP port, "accepted" or why not; redis:PORT: the first line Redis answers to PING without a password.
 
 A stranger does not know the manager's CA, so TLS is not verified here: what counts is what the server answers.
 """
@@ -36,8 +38,21 @@ def status(connection_factory, method, path, body=None):
         return type(exc).__name__
 
 
+def connect(host, port):
+    """"accepted" (for redis:PORT, the first line of the answer to PING), or why the connection failed."""
+    redis = port.startswith("redis:")
+    try:
+        with socket.create_connection((host, int(port.split(":")[-1])), timeout=5) as connection:
+            if not redis:
+                return "accepted"
+            connection.sendall(b"PING\r\n")
+            return connection.makefile("rb").readline().decode(errors="replace").strip()
+    except OSError as exc:
+        return "refused" if isinstance(exc, ConnectionRefusedError) else type(exc).__name__
+
+
 def main():
-    host, rest_port, plain_ports = sys.argv[1], int(sys.argv[2]), [int(port) for port in sys.argv[3:]]
+    host, rest_port, plain_ports = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
@@ -58,11 +73,7 @@ def main():
     for path in CLOSED:
         found["GET " + path] = status(tls, "GET", path)
     for port in plain_ports:
-        try:
-            socket.create_connection((host, port), timeout=5).close()
-            found["connect %d" % port] = "accepted"
-        except OSError as exc:
-            found["connect %d" % port] = "refused" if isinstance(exc, ConnectionRefusedError) else type(exc).__name__
+        found["connect " + port] = connect(host, port)
     print(json.dumps(found))
 
 
