@@ -10,6 +10,7 @@ behaviour: docs/dev/module-utils.md#manager-api."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import base64
 import datetime
 import json
 import os
@@ -512,6 +513,19 @@ class ManagerClient(object):
         self._signed_in_as = name
         self._credentials = (name, password)
         return token
+
+    def session_user_id(self):
+        """The signed-in user's id as the manager wrote it into the session (JWT claim ``id``,
+        manager/middlewares/jwt.go ``PayloadFunc``), or ``None``; read without a request. Any request with the
+        session makes the manager cache that user's row without its password hash (its audit middleware reads the
+        user, see ``_password_request``), so a password reset right after it is refused for up to 5 s."""
+        try:
+            encoded = self._jwt.split('.')[1]
+            claims = json.loads(base64.urlsafe_b64decode(encoded + '=' * (-len(encoded) % 4)))
+        except (AttributeError, IndexError, TypeError, ValueError):
+            return None
+        user_id = claims.get('id') if isinstance(claims, dict) else None
+        return user_id if isinstance(user_id, int) and not isinstance(user_id, bool) and user_id > 0 else None
 
     def use_jwt(self, jwt, name=None, password=None):
         """Use an existing session (a JWT from ``sign_in``, for example of another module) without a request.

@@ -52,7 +52,8 @@ options:
   user_id:
     description:
       - ID of the user, needed to change the password.
-      - If not set, the module looks it up by O(name) (C(GET /api/v1/users)) once it has signed in.
+      - If not set, the module reads it from the session the manager gives at sign-in (its JWT's C(id) claim), else looks
+        it up by O(name) (C(GET /api/v1/users)).
     type: int
   password:
     description:
@@ -190,6 +191,10 @@ def signs_in(client, name, password):
 def user_id_of(module, client, name):
     if module.params['user_id'] is not None:
         return module.params['user_id']
+    # The session names the user without a request: a request would make the manager refuse the reset for seconds.
+    user_id = client.session_user_id()
+    if user_id is not None:
+        return user_id
     user = client.get_user_by_name(name)
     if not user or not isinstance(user.get('id'), int):
         module.fail_json(msg=f"signed in as '{name}' but GET /api/v1/users does not list that name: set user_id")
