@@ -35,8 +35,8 @@ ORIGIN_REGISTRY_CONTAINER = "p2p-fleet-origin-registry-1"
 
 # The modules in this order (pytest keeps the order of the tests within a module): the ones that read the topology of
 # inventories/lab before test_join.py adds hosts for a while.
-MODULE_ORDER = ["test_fleet.py", "test_pulls.py", "test_stranger.py", "test_seed_down.py", "test_join.py",
-                "test_upgrade.py"]
+MODULE_ORDER = ["test_fleet.py", "test_pulls.py", "test_cluster_info.py", "test_stranger.py", "test_seed_down.py",
+                "test_join.py", "test_upgrade.py"]
 TIMINGS = {}  # what took how long, printed at the end of the session
 LOG_DIRS = []  # where the playbooks' output is kept
 
@@ -80,8 +80,8 @@ class Fleet:
 
     def playbook(self, name, *extra, limit=None, inventories=(), options=()):
         """ansible-playbook PLAYBOOK on the lab inventory (and more inventories: paths); extra: "k=v" strings or
-        dicts; options: more command-line options ("--skip-tags=..."). Returns (rc, output, recap). The output, with the slowest tasks (profile_tasks) at its end, is kept in
-        the session's log directory."""
+        dicts; options: more command-line options ("--skip-tags=..."). Returns (rc, output, recap). The output, with
+        the slowest tasks (profile_tasks) at its end, is kept in the session's log directory."""
         command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", self.inventory]
         for inventory in inventories:
             command += ["-i", str(inventory)]

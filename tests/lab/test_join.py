@@ -62,8 +62,7 @@ def test_a_peer_and_a_seed_host_join_with_limit_and_without_the_manager_host(fle
     [seed] = joining["dragonfly_seed_peer"]
     limit = "%s,%s" % (peer, seed)
 
-    rc, output, dummy = fleet.playbook(SITE, limit=peer, inventories=[JOINING],
-                                      options=["--skip-tags=manager_endpoint"])
+    rc, output, dummy = fleet.playbook(SITE, limit=peer, inventories=[JOINING], options=["--skip-tags=manager_endpoint"])
     assert rc != 0 and "does not know the manager" in output, output[-4000:]
     assert fleet.ssh(peer, "test -e /opt/dragonfly && echo present || echo absent").strip() == "absent", \
         "the refused run changed something on %s" % peer
