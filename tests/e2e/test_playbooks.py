@@ -252,42 +252,6 @@ def test_bad_survey_input_is_refused_before_anything_runs(stack):
     assert "give at least one image in dragonfly_preheat_images" in out
 
 
-CLUSTER_TASK = """
-    - name: cluster
-      p2p.dragonfly.cluster_info:
-        admin_password: "{{ lookup('ansible.builtin.file', '%s/manager/secrets/admin-password') }}"
-      register: cluster
-""" % BASE
-
-
-def listed_peers(tmp_path):
-    """(super peers, normal peers) of cluster 1 as cluster_info returns them after a synchronisation: {host_name: ip}."""
-    rc, tasks, out = run_tasks(tmp_path, CLUSTER_TASK)
-    assert rc == 0, out[-3000:]
-    result = tasks["cluster"]
-    assert result["peers_synced"] is True, result.get("warnings")
-    normal = {row["host_name"]: row["ip"] for row in result["peers"]
-              if row["type"] == "normal" and row["state"] == "active"}
-    return {row["host_name"]: row["ip"] for row in result["super_peers"]}, normal
-
-
-def test_cluster_info_lists_the_real_peers_and_drops_a_stopped_one(stack, tmp_path):
-    if not release_set(default_release_set()).get("peer_list"):
-        pytest.skip("the default release set's client breaks the manager's peer list (peer_list: false)")
-    supers, normal = listed_peers(tmp_path)
-    assert supers.get("localhost-seed-peer") == GATEWAY, supers
-    assert normal.get("localhost-peer") == GATEWAY, normal
-    # Contrast: a peer that left the scheduler (dfdaemon announces its leave on stop) is gone after the next sync.
-    peer = PREFIX + "-peer-dfdaemon-1"
-    subprocess.run(["docker", "stop", peer], check=True, capture_output=True)
-    try:
-        supers, normal = listed_peers(tmp_path)
-        assert "localhost-peer" not in normal, normal
-        assert supers.get("localhost-seed-peer") == GATEWAY, supers
-    finally:
-        subprocess.run(["docker", "start", peer], check=True, capture_output=True)
-
-
 def test_tags_run_the_usual_parts_alone(stack, lab):
     """site.yml's tags on the deployed stack (docs/getting-started.md, Tags): preflight runs the checks and deploys
     nothing, runtime runs the container runtime wiring alone, scheduler the scheduler's play alone (the manager's
