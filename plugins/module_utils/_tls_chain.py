@@ -146,25 +146,43 @@ def _extensions(item):
     return dict((extension.oid._name, (extension.critical, extension.value)) for extension in item.extensions)
 
 
-def _load_csr(files, name, key, common_name, wanted_extensions, reasons):
+def _read_pem(files, name, load, what, reasons):
+    """The request or certificate in ``name`` (mode 0644) as ``load`` parses it, or None (with a reason)."""
     data = files.read(name, 0o644, False)
     if data is None:
         return None
     try:
-        csr = x509.load_pem_x509_csr(data)
+        return load(data)
     except ValueError:
-        reasons.append(f'{name}: not a PEM certificate signing request')
+        reasons.append(f'{name}: not a PEM {what}')
+        return None
+
+
+def _check_key(item, key, name, reasons):
+    if key is not None and _public_bytes(item.public_key()) != _public_bytes(key.public_key()):
+        reasons.append(f'{name}: made for another key')
+
+
+def _readable_extensions(item, name, reasons):
+    """:func:`_extensions` of a request or certificate, or None (with a reason) when they cannot be read."""
+    try:
+        return _extensions(item)
+    except (ValueError, x509.DuplicateExtension):
+        reasons.append(f'{name}: extensions that cannot be read')
+        return None
+
+
+def _load_csr(files, name, key, common_name, wanted_extensions, reasons):
+    csr = _read_pem(files, name, x509.load_pem_x509_csr, 'certificate signing request', reasons)
+    if csr is None:
         return None
     if not csr.is_signature_valid:
         reasons.append(f'{name}: its signature does not verify')
-    if key is not None and _public_bytes(csr.public_key()) != _public_bytes(key.public_key()):
-        reasons.append(f'{name}: made for another key')
+    _check_key(csr, key, name, reasons)
     if not _subject_is(csr.subject, common_name):
         reasons.append(f'{name}: another subject than CN={common_name}')
-    try:
-        found = _extensions(csr)
-    except (ValueError, x509.DuplicateExtension):
-        reasons.append(f'{name}: extensions that cannot be read')
+    found = _readable_extensions(csr, name, reasons)
+    if found is None:
         return None
     if wanted_extensions is not None and found != wanted_extensions:
         reasons.append(f'{name}: other extensions than wanted')
@@ -183,25 +201,17 @@ def _not_before_after(certificate):
 def _load_certificate(files, name, key, csr, issuer, renewal_at, reasons):
     """The certificate, checked against its key, its CSR (subject, extensions) and its issuer (``(subject, public
     key, subject key identifier)``)."""
-    data = files.read(name, 0o644, False)
-    if data is None:
-        return None
-    try:
-        certificate = x509.load_pem_x509_certificate(data)
-    except ValueError:
-        reasons.append(f'{name}: not a PEM certificate')
+    certificate = _read_pem(files, name, x509.load_pem_x509_certificate, 'certificate', reasons)
+    if certificate is None:
         return None
     before, after = _not_before_after(certificate)
     if not before <= renewal_at <= after:
         reasons.append(f'{name}: not valid at the renewal time (expires {after.isoformat()})')
-    if key is not None and _public_bytes(certificate.public_key()) != _public_bytes(key.public_key()):
-        reasons.append(f'{name}: made for another key')
+    _check_key(certificate, key, name, reasons)
     if not isinstance(certificate.signature_hash_algorithm, hashes.SHA256):
         reasons.append(f'{name}: not signed with SHA-256')
-    try:
-        found = _extensions(certificate)
-    except (ValueError, x509.DuplicateExtension):
-        reasons.append(f'{name}: extensions that cannot be read')
+    found = _readable_extensions(certificate, name, reasons)
+    if found is None:
         return None
     if csr is not None:
         if certificate.subject != csr.subject:
