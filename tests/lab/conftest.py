@@ -24,6 +24,7 @@ SITE = "playbooks/site.yml"
 IMAGE = "p2p-test/multilayer:1.0"
 PLATFORM = "linux/amd64"
 FILE = "medium.bin"
+MANAGER_DIR = "/opt/dragonfly/manager"  # dragonfly_manager_dir by default
 SEED_CACHE = "/opt/dragonfly/seed-peer/cache"  # dragonfly_seed_peer_cache_dir by default
 PEER_CACHE = "/opt/dragonfly/peer/cache"  # dragonfly_peer_cache_dir by default
 # The dfdaemon containers: <dragonfly_compose_project_prefix>-<dragonfly_*_name>-dfdaemon-1, by default.

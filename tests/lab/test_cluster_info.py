@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import PEER_DFDAEMON
+from conftest import MANAGER_DIR, PEER_DFDAEMON
 from p2p_lab.roles import default_release_set, defaults, release_set
 
 REST_PORT = defaults()["dragonfly_manager_rest_port"]  # the lab inventory keeps the roles' ports
@@ -41,8 +41,8 @@ def listed_peers(fleet, tmp_path):
     [manager] = fleet.group("dragonfly_manager")
     address = fleet.hosts[manager]
     ca, password, result = tmp_path / "ca.crt", tmp_path / "admin-password", tmp_path / "cluster.json"
-    ca.write_text(fleet.ssh(manager, "sudo cat /opt/dragonfly/manager/tls/ca.crt"))
-    password.write_text(fleet.ssh(manager, "sudo cat /opt/dragonfly/manager/secrets/admin-password").strip())
+    ca.write_text(fleet.ssh(manager, "sudo cat %s/tls/ca.crt" % MANAGER_DIR))
+    password.write_text(fleet.ssh(manager, "sudo cat %s/secrets/admin-password" % MANAGER_DIR).strip())
     os.chmod(password, 0o600)
     play = tmp_path / "cluster.yml"
     play.write_text(PLAY % {"url": "https://%s:%d" % (address, REST_PORT), "ca": ca, "password": password, "result": result})
