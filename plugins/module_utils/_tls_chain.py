@@ -14,8 +14,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import grp
 import ipaddress
 import os
+import pwd
 import re
 import stat
 
@@ -48,6 +50,16 @@ def version_tuple(version):
 
 class TLSInputError(ValueError):
     """Wrong input (a subject alternative name that is no name), not a finding about the files."""
+
+
+def principal_id(kind, name):
+    """The uid (``kind`` owner) or gid (group) of a name or a number; TLSInputError naming the option otherwise."""
+    if name.isdigit():
+        return int(name)
+    try:
+        return pwd.getpwnam(name).pw_uid if kind == 'owner' else grp.getgrnam(name).gr_gid
+    except KeyError:
+        raise TLSInputError(f"{kind} '{name}' does not exist on the host")
 
 
 # Extensions the ownca and selfsigned providers add beyond those of the CSR.
@@ -242,6 +254,20 @@ def _key_id(certificate):
         return None
 
 
+def ca_extensions():
+    """{oid name: (critical, value)} the CA's request and certificate carry (the role's openssl_csr task)."""
+    return {
+        'basicConstraints': (True, x509.BasicConstraints(ca=True, path_length=0)),
+        'keyUsage': (True, x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                         crl_sign=True, encipher_only=False, decipher_only=False)),
+    }
+
+
+def server_extended_key_usage():
+    return x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH])
+
+
 def chain_reasons(directory, ca_common_name, common_name, subject_alt_names, renewal_days, uid, gid, now=None):
     """Why the role's community.crypto tasks could change something in ``directory`` (its files; the directory itself
     is :func:`directory_reasons`); an empty list when they would not."""
@@ -251,13 +277,7 @@ def chain_reasons(directory, ca_common_name, common_name, subject_alt_names, ren
     reasons = []
 
     ca_key = _load_key(files, 'ca.key', reasons)
-    ca_extensions = {
-        'basicConstraints': (True, x509.BasicConstraints(ca=True, path_length=0)),
-        'keyUsage': (True, x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                         crl_sign=True, encipher_only=False, decipher_only=False)),
-    }
-    ca_csr = _load_csr(files, 'ca.csr', ca_key, ca_common_name, ca_extensions, reasons)
+    ca_csr = _load_csr(files, 'ca.csr', ca_key, ca_common_name, ca_extensions(), reasons)
     ca_subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ca_common_name)])
     ca_public = ca_key.public_key() if ca_key is not None else None
     ca = _load_certificate(files, 'ca.crt', ca_key, ca_csr, (ca_subject, ca_public, None), renewal_at, reasons)
@@ -269,7 +289,7 @@ def chain_reasons(directory, ca_common_name, common_name, subject_alt_names, ren
         raise TLSInputError(f'subject_alt_names: {exc}')
     server_extensions = {
         'subjectAltName': (False, None),
-        'extendedKeyUsage': (False, x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH])),
+        'extendedKeyUsage': (False, server_extended_key_usage()),
     }
     server_csr = _load_csr(files, 'server.csr', server_key, common_name, None, reasons)
     if server_csr is not None:

@@ -137,22 +137,11 @@ cryptography_version:
   sample: 38.0.4
 """
 
-import grp
 import os
-import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.p2p.dragonfly.plugins.module_utils import _tls_chain
-
-
-def principal_id(module, kind, name):
-    if name.isdigit():
-        return int(name)
-    try:
-        return pwd.getpwnam(name).pw_uid if kind == 'owner' else grp.getgrnam(name).gr_gid
-    except KeyError:
-        module.fail_json(msg=f"{kind} '{name}' does not exist on the host")
 
 
 def read_text(path):
@@ -177,7 +166,10 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    uid, gid = principal_id(module, 'owner', params['owner']), principal_id(module, 'group', params['group'])
+    try:
+        uid, gid = _tls_chain.principal_id('owner', params['owner']), _tls_chain.principal_id('group', params['group'])
+    except _tls_chain.TLSInputError as exc:
+        module.fail_json(msg=str(exc))
     directory = params['path']
     directory_reasons = _tls_chain.directory_reasons(directory, 0o700, uid, gid)
     if _tls_chain.CRYPTOGRAPHY_ERROR is not None:
