@@ -163,7 +163,8 @@ gate_e2e() {
 
     # P2P_DRAGONFLY_E2E_ARGS: more pytest arguments, e.g. "-k upgrade" for one test (the shared stack still deploys).
     # shellcheck disable=SC2086
-    PYTHONPATH="$REPO_ROOT/tests/lib" python -m pytest -p no:cacheprovider tests/e2e -v --durations=15 \
+    # Every test's duration (setup, call, teardown) at the end: where the suite's time goes, run after run.
+    PYTHONPATH="$REPO_ROOT/tests/lib" python -m pytest -p no:cacheprovider tests/e2e -v --durations=0 --durations-min=1 \
         ${P2P_DRAGONFLY_E2E_ARGS:-}
 }
 
@@ -181,7 +182,7 @@ gate_molecule() {
 gate_lab() {
 
     local failed=0
-    P2P_FLEET_KEEP=1 python -m pytest -p no:cacheprovider tests/lab -v || failed=1
+    P2P_FLEET_KEEP=1 python -m pytest -p no:cacheprovider tests/lab -v --durations=0 --durations-min=1 || failed=1
     if [ "$failed" = 0 ] && [ "${P2P_FLEET_KEEP:-}" != 1 ]; then
         local step
         for step in syntax create converge idempotence verify; do
