@@ -52,6 +52,18 @@ class TLSInputError(ValueError):
     """Wrong input (a subject alternative name that is no name), not a finding about the files."""
 
 
+def chain_argspec():
+    """The options tls_chain and tls_chain_info share (documented in the doc fragment p2p.dragonfly.tls_chain)."""
+    return dict(
+        path=dict(type='path', required=True),
+        ca_common_name=dict(type='str', required=True),
+        common_name=dict(type='str', required=True),
+        subject_alt_names=dict(type='list', elements='str', required=True),
+        owner=dict(type='str', default='root'),
+        group=dict(type='str', default='root'),
+    )
+
+
 def principal_id(kind, name):
     """The uid (``kind`` owner) or gid (group) of a name or a number; TLSInputError naming the option otherwise."""
     if name.isdigit():

@@ -81,7 +81,7 @@ def make_chain(ca_common_name, common_name, names, ca_days, days, now=None):
     """{file name: PEM bytes} of the six files; ``names`` from :func:`general_names`."""
     now = (now or datetime.datetime.now(datetime.timezone.utc)).replace(microsecond=0)
     ca_key, ca_key_pem = _key()
-    ca_csr = _request(ca_key, ca_common_name, [value for value in _tls_chain.ca_extensions().values()])
+    ca_csr = _request(ca_key, ca_common_name, list(_tls_chain.ca_extensions().values()))
     ca = _certificate(ca_csr, ca_csr.subject, ca_key, ca_days, now, None)
     server_key, server_key_pem = _key()
     server_extensions = [(False, x509.SubjectAlternativeName(names))] if names else []

@@ -40,6 +40,7 @@ description:
 
 extends_documentation_fragment:
   - p2p.dragonfly.attributes
+  - p2p.dragonfly.tls_chain
 
 attributes:
   check_mode:
@@ -59,27 +60,6 @@ attributes:
     platforms: posix
 
 options:
-  path:
-    description:
-      - The directory that holds (or is to hold) the files.
-    type: path
-    required: true
-  ca_common_name:
-    description:
-      - The common name of the CA, its certificate's only subject attribute.
-    type: str
-    required: true
-  common_name:
-    description:
-      - The common name of the server certificate, its only subject attribute.
-    type: str
-    required: true
-  subject_alt_names:
-    description:
-      - The subject alternative names of the server certificate, in this order, each V(IP:address) or V(DNS:name).
-    type: list
-    elements: str
-    required: true
   ca_valid_days:
     description:
       - How many days the CA certificate is valid from now.
@@ -90,16 +70,6 @@ options:
       - How many days the server certificate is valid from now.
     type: int
     default: 825
-  owner:
-    description:
-      - Name or ID of the user that owns the directory it creates and the keys.
-    type: str
-    default: root
-  group:
-    description:
-      - Name or ID of the group of the directory it creates and the keys.
-    type: str
-    default: root
 
 requirements:
   - The Python library cryptography 3.3 or newer on the target.
@@ -156,16 +126,9 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils import _tls_chain, _
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path', required=True),
-            ca_common_name=dict(type='str', required=True),
-            common_name=dict(type='str', required=True),
-            subject_alt_names=dict(type='list', elements='str', required=True),
-            ca_valid_days=dict(type='int', default=3650),
-            valid_days=dict(type='int', default=825),
-            owner=dict(type='str', default='root'),
-            group=dict(type='str', default='root'),
-        ),
+        argument_spec=dict(_tls_chain.chain_argspec(),
+                           ca_valid_days=dict(type='int', default=3650),
+                           valid_days=dict(type='int', default=825)),
         supports_check_mode=True,
     )
     params = module.params

@@ -33,47 +33,15 @@ description:
 
 extends_documentation_fragment:
   - p2p.dragonfly.attributes
+  - p2p.dragonfly.tls_chain
   - p2p.dragonfly.attributes.info_module
 
 options:
-  path:
-    description:
-      - The directory that holds the files.
-    type: path
-    required: true
-  ca_common_name:
-    description:
-      - The common name of the CA, its certificate's only subject attribute.
-    type: str
-    required: true
-  common_name:
-    description:
-      - The common name of the server certificate, its only subject attribute.
-    type: str
-    required: true
-  subject_alt_names:
-    description:
-      - The subject alternative names the server certificate must have, in this order, each V(IP:address) or
-        V(DNS:name), as given to M(community.crypto.openssl_csr)'s
-        O(community.crypto.openssl_csr#module:subject_alt_name).
-    type: list
-    elements: str
-    required: true
   renewal_days:
     description:
       - Certificates not valid this many days from now need renewing (the role renews 30 days before they expire).
     type: int
     default: 30
-  owner:
-    description:
-      - Name or ID of the user that must own the directory and the keys.
-    type: str
-    default: root
-  group:
-    description:
-      - Name or ID of the group of the directory and the keys.
-    type: str
-    default: root
 
 requirements:
   - The Python library cryptography 3.3 or newer on the target (without it, RV(up_to_date) is V(false)).
@@ -154,15 +122,7 @@ def read_text(path):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path', required=True),
-            ca_common_name=dict(type='str', required=True),
-            common_name=dict(type='str', required=True),
-            subject_alt_names=dict(type='list', elements='str', required=True),
-            renewal_days=dict(type='int', default=30),
-            owner=dict(type='str', default='root'),
-            group=dict(type='str', default='root'),
-        ),
+        argument_spec=dict(_tls_chain.chain_argspec(), renewal_days=dict(type='int', default=30)),
         supports_check_mode=True,
     )
     params = module.params

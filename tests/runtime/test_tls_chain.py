@@ -28,7 +28,7 @@ import yaml
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 # The role's own name for the CA on the host localhost (roles/manager/vars/main.yml); the names are given.
 CA_NAME = 'p2p.dragonfly manager CA localhost'
-NAMES = ['IP:192.0.2.10', 'IP:127.0.0.1', 'DNS:localhost', 'DNS:localhost.localdomain']
+NAMES = ('IP:192.0.2.10', 'IP:127.0.0.1', 'DNS:localhost', 'DNS:localhost.localdomain')
 FILES = ('ca.key', 'ca.csr', 'ca.crt', 'server.key', 'server.csr', 'server.crt')
 CRYPTO_TASKS = ("Ensure the CA's private key (0600)", "Ensure the CA's signing request", 'Ensure the CA certificate (10 years)',
                 "Ensure the server's private key (0600)", "Ensure the server's signing request",
@@ -61,7 +61,7 @@ def run(tmp_path):
         playbook = tmp_path / 'tls.yml'
         playbook.write_text(yaml.safe_dump(play(preflight_read)))
         extra = tmp_path / 'vars.json'
-        extra.write_text(json.dumps({'dragonfly_manager_dir': str(tmp_path / 'manager'), '_dragonfly_manager_tls_names': names,
+        extra.write_text(json.dumps({'dragonfly_manager_dir': str(tmp_path / 'manager'), '_dragonfly_manager_tls_names': list(names),
                                      'ansible_python_interpreter': sys.executable}))
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(tmp_path / 'collections'), ANSIBLE_NOCOLOR='1',
                    ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0', ANSIBLE_STDOUT_CALLBACK='json')
@@ -105,7 +105,7 @@ def test_a_first_run_generates_what_the_community_crypto_tasks_then_keep(run, tm
     assert {name: (tls / name).read_bytes() for name in FILES} == before
 
     # The contrast: other names make the same tasks renew the server's request and certificate.
-    renewed = run(preflight_read=False, names=NAMES + ['DNS:manager.example.com'])
+    renewed = run(preflight_read=False, names=NAMES + ('DNS:manager.example.com',))
     assert changed(renewed, CRYPTO_TASKS) == dict(dict.fromkeys(CRYPTO_TASKS, False), **{
         "Ensure the server's signing request": True, 'Ensure the server certificate, signed by the CA (825 days)': True})
 

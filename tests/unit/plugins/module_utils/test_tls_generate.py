@@ -22,7 +22,7 @@ from cryptography import x509  # noqa: E402
 
 CA_NAME = 'p2p.dragonfly manager CA manager-1'
 HOST = 'manager-1'
-NAMES = ['IP:192.0.2.10', 'IP:127.0.0.1', 'DNS:localhost', 'DNS:manager-1']
+NAMES = ('IP:192.0.2.10', 'IP:127.0.0.1', 'DNS:localhost', 'DNS:manager-1')
 NOW = datetime.datetime(2027, 1, 1, 12, 0, 0, 123456, tzinfo=datetime.timezone.utc)
 
 
@@ -34,7 +34,7 @@ def test_what_it_writes_is_up_to_date(tmp_path):
     directory = str(tmp_path / 'tls')
     _tls_generate.write_chain(directory, chain(), os.getuid(), os.getgid())
     assert _tls_chain.directory_reasons(directory, 0o700, os.getuid(), os.getgid()) == []
-    assert _tls_chain.chain_reasons(directory, CA_NAME, HOST, NAMES, 30, os.getuid(), os.getgid(),
+    assert _tls_chain.chain_reasons(directory, CA_NAME, HOST, list(NAMES), 30, os.getuid(), os.getgid(),
                                     now=NOW + datetime.timedelta(seconds=1)) == []
     assert sorted(os.listdir(directory)) == sorted(_tls_generate.FILES)
     for name in _tls_generate.FILES:
@@ -58,7 +58,7 @@ def test_other_names_are_not_up_to_date(tmp_path):
     directory = str(tmp_path)
     os.chmod(directory, 0o700)
     _tls_generate.write_chain(directory, chain(), os.getuid(), os.getgid())
-    assert _tls_chain.chain_reasons(directory, CA_NAME, HOST, NAMES + ['DNS:other'], 30, os.getuid(), os.getgid(),
+    assert _tls_chain.chain_reasons(directory, CA_NAME, HOST, list(NAMES) + ['DNS:other'], 30, os.getuid(), os.getgid(),
                                     now=NOW) == ['server.csr: other subject alternative names than wanted']
 
 
