@@ -102,12 +102,13 @@ def existing(directory):
 
 def write_chain(directory, chain, uid, gid):
     """Writes the six files (keys 0600 owned by ``uid``/``gid``, the rest 0644), each through a temporary file in
-    ``directory`` renamed into place; creates ``directory`` (0700, ``uid``/``gid``) when missing. When a write fails,
-    the files written before it are removed again and the error is raised."""
+    ``directory`` renamed into place; creates ``directory`` when missing and gives it 0700 and ``uid``/``gid`` (as
+    the role's own task would, so that a later run finds it as wanted). When a write fails, the files written before
+    it are removed again and the error is raised."""
     if not os.path.isdir(directory):
         os.makedirs(directory, mode=0o700)
-        os.chown(directory, uid, gid)
-        os.chmod(directory, 0o700)
+    os.chown(directory, uid, gid)
+    os.chmod(directory, 0o700)
     written = []
     try:
         for name in FILES:

@@ -34,7 +34,8 @@ description:
     community.crypto tasks then decide what to renew, as they would without this module.
   - >-
     Keys (mode C(0600), O(owner) and O(group)) never leave the host; the requests and certificates get mode C(0644).
-    The directory is created (mode C(0700), O(owner), O(group)) when it is missing; an existing one is left as it is.
+    The directory is created when it is missing, and gets mode C(0700), O(owner) and O(group) when the files are
+    written.
     Each file is written through a temporary file renamed into place; when a write fails, the files written before it
     are removed again.
 

@@ -73,6 +73,12 @@ def test_a_name_that_is_no_name(name, message):
     assert str(caught.value) == message
 
 
+def test_an_existing_directory_gets_the_mode_the_role_wants(tmp_path):
+    os.chmod(str(tmp_path), 0o755)
+    _tls_generate.write_chain(str(tmp_path), chain(), os.getuid(), os.getgid())
+    assert _tls_chain.directory_reasons(str(tmp_path), 0o700, os.getuid(), os.getgid()) == []
+
+
 def test_what_exists_is_found(tmp_path):
     assert _tls_generate.existing(str(tmp_path / 'none')) == []
     (tmp_path / 'ca.key').write_text('')
