@@ -48,6 +48,15 @@ def version_tuple(version):
     return tuple(numbers)
 
 
+def cryptography_problem():
+    """Why the cryptography library found cannot serve (missing, or older than 3.3), or None when it can."""
+    if CRYPTOGRAPHY_ERROR is not None:
+        return f'the Python library cryptography cannot be imported: {CRYPTOGRAPHY_ERROR}'
+    if not CRYPTOGRAPHY_VERSION or version_tuple(CRYPTOGRAPHY_VERSION) < (3, 3):
+        return f'the Python library cryptography is too old ({CRYPTOGRAPHY_VERSION or "version unknown"})'
+    return None
+
+
 class TLSInputError(ValueError):
     """Wrong input (a subject alternative name that is no name), not a finding about the files."""
 

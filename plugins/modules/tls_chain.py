@@ -136,12 +136,10 @@ def main():
     for name in ('ca_valid_days', 'valid_days'):
         if params[name] < 1:
             module.fail_json(msg=f'{name} must be 1 or more, not {params[name]}')
-    if _tls_chain.CRYPTOGRAPHY_ERROR is not None:
-        module.fail_json(msg=f'the Python library cryptography cannot be imported on the host: '
-                             f'{_tls_chain.CRYPTOGRAPHY_ERROR}; install it there (Debian: python3-cryptography)')
-    if _tls_chain.version_tuple(_tls_chain.CRYPTOGRAPHY_VERSION) < (3, 3):
-        module.fail_json(msg=f'the Python library cryptography on the host is too old '
-                             f'({_tls_chain.CRYPTOGRAPHY_VERSION or "version unknown"}); 3.3 or newer is needed')
+    problem = _tls_chain.cryptography_problem()
+    if problem is not None:
+        module.fail_json(msg=f'{problem} on the host; install cryptography 3.3 or newer there '
+                             '(Debian: python3-cryptography)')
     try:
         uid, gid = _tls_chain.principal_id('owner', params['owner']), _tls_chain.principal_id('group', params['group'])
         names = _tls_generate.general_names(params['subject_alt_names'])

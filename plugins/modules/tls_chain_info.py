@@ -132,10 +132,9 @@ def main():
         module.fail_json(msg=str(exc))
     directory = params['path']
     directory_reasons = _tls_chain.directory_reasons(directory, 0o700, uid, gid)
-    if _tls_chain.CRYPTOGRAPHY_ERROR is not None:
-        reasons = [f'the Python library cryptography cannot be imported: {_tls_chain.CRYPTOGRAPHY_ERROR}']
-    elif not _tls_chain.CRYPTOGRAPHY_VERSION or _tls_chain.version_tuple(_tls_chain.CRYPTOGRAPHY_VERSION) < (3, 3):
-        reasons = [f'the Python library cryptography is too old ({_tls_chain.CRYPTOGRAPHY_VERSION or "version unknown"})']
+    problem = _tls_chain.cryptography_problem()
+    if problem is not None:
+        reasons = [problem]
     elif os.path.isdir(directory):
         try:
             reasons = _tls_chain.chain_reasons(directory, params['ca_common_name'], params['common_name'],

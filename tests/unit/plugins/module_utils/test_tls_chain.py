@@ -229,3 +229,15 @@ def test_a_wrong_name_is_refused(tmp_path):
 def test_version_tuple(version, expected):
     assert _tls_chain.version_tuple(version) == expected
     assert _tls_chain.CRYPTOGRAPHY_VERSION == cryptography.__version__
+
+
+@pytest.mark.parametrize('error, version, expected', [
+    (None, '38.0.4', None),
+    (None, '3.2.1', 'the Python library cryptography is too old (3.2.1)'),
+    (None, '', 'the Python library cryptography is too old (version unknown)'),
+    ("No module named 'cryptography'", '', "the Python library cryptography cannot be imported: No module named 'cryptography'"),
+])
+def test_cryptography_problem(monkeypatch, error, version, expected):
+    monkeypatch.setattr(_tls_chain, 'CRYPTOGRAPHY_ERROR', error)
+    monkeypatch.setattr(_tls_chain, 'CRYPTOGRAPHY_VERSION', version)
+    assert _tls_chain.cryptography_problem() == expected
