@@ -57,7 +57,7 @@ REPO = lab.REPO
 BENCH = lab.stack('benchmark')
 INVENTORY = BENCH.inventory
 BASE = BENCH.base
-REGISTRY = lab.REGISTRY
+REGISTRY = BENCH.registry
 PROXY = 'http://127.0.0.1:%d' % BENCH.var('dragonfly_peer_proxy_port')
 IMAGE = 'p2p-test/large:1.0'
 
@@ -185,7 +185,7 @@ def main():
     print('client build: %s' % client_builds())
     started = time.monotonic()
     content = generate_content()
-    origin = Origin(BENCH.origin_project, content)
+    origin = Origin(BENCH, content)
     if not args.deployed:
         deploy(env, peer_inventory, origin, args.release_set)
         print('deployed stack, peer and origin in %.0f s' % (time.monotonic() - started))

@@ -12,6 +12,7 @@ import pytest
 from p2p_lab import lab
 from p2p_lab.containerd import Containerd
 from p2p_lab.files import tree_digest
+from p2p_lab.lab import lock as lab_lock  # `lab` is the fixture's name below
 from p2p_lab.origin import Origin, generate_content
 from p2p_lab.secure_origin import BASIC_REGISTRY, TOKEN_REGISTRY, SecureOrigin
 
@@ -50,18 +51,21 @@ def playbook_runner(tmp_path):
     return runner
 
 
-# --- the one stack the modules share (tests/e2e/inventory.yml) and the test origin -----------------------
-# Deployed once, when the first test that needs it runs, beside the molecule scenarios (own compose project
-# prefix, base directory and ports). The modules keep out of each other's way: each preheats content of its
-# own (tests/images/content.py), and they run in MODULE_ORDER, the one that removes and redeploys last.
-STACK = lab.stack("e2e")  # tests/lib/lab.yml: the inventory and the roles' defaults
+# --- the stack the session's modules share and its test origins ------------------------------------------
+# One stack per pytest session: P2P_E2E_STACK names it in tests/lib/lab.yml (e2e when unset); scripts/test.sh runs
+# two sessions at the same time, each module on one of them. Deployed once, when the first test that needs it runs,
+# beside the molecule scenarios and the other session's stack (own compose project prefix, base directory, ports and
+# test origin). The modules keep out of each other's way: each preheats content of its own
+# (tests/images/content.py), and they run in MODULE_ORDER, the one that removes and redeploys last.
+STACK = lab.stack(os.environ.get("P2P_E2E_STACK") or "e2e")  # the inventory, the roles' defaults, the stack's own
 INVENTORY = STACK.inventory
 GATEWAY = lab.GATEWAY  # the lab network's gateway, which the components advertise
 BASE = STACK.base
 PREFIX = STACK.prefix
 MANAGER_CA = STACK.manager_ca  # the CA the manager role generated for its TLS proxy
 MANAGER = STACK.manager()  # the REST API on the gateway, verified with that CA
-REGISTRY = lab.REGISTRY
+REGISTRY = STACK.registry  # the stack's test origin: registry (plain HTTP) and file server
+FILES_URL = STACK.files_url
 MODULE_ORDER = ["test_preflight.py", "test_preheat.py", "test_runtime_pull.py", "test_private_registries.py",
                 "test_playbooks.py"]
 
@@ -72,7 +76,7 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: rank.get(os.path.basename(str(item.fspath)), len(rank)))
 
 
-_INVENTORIES = [INVENTORY]  # the shared stack's, set by the lab fixture: the inventory plus the peer's wiring
+_INVENTORIES = [INVENTORY]  # the shared stack's, set by the lab fixture: the inventory plus the stack's own vars
 
 
 def inventories():
@@ -120,8 +124,9 @@ def run_tasks(tmp_path, tasks_yaml, check=False):
 
 
 class SharedStack:
-    """The shared stack: playbooks/site.yml on the inventory plus a peer wired to a private containerd (created
-    here, started by test_runtime_pull.py), and the test origin with the test content.
+    """The shared stack: playbooks/site.yml on the inventory plus the stack's own variables and a peer wired to a
+    private containerd (created here, started by test_runtime_pull.py), and the test origin with the test content;
+    the authenticated origins where the stack runs them (lab.yml secure_origin).
 
     Its deployment starts in the background as soon as pytest has collected a test that needs it (most of it is
     waiting for the scheduler's seed ring), so the tests that need no stack run meanwhile."""
@@ -136,7 +141,7 @@ class SharedStack:
         self.origin = None
         # The authenticated registries (TLS from the lab CA): the stack trusts that CA, as a site trusts its own. A
         # fixture beside the test origin, outside the stack's compose prefix (its loader is published on loopback).
-        self.secure = SecureOrigin(STACK.origin_project + "-secure")
+        self.secure = SecureOrigin(STACK.origin_project + "-secure") if STACK.secure_origin else None
         self.failure = None
         self.thread = None
 
@@ -147,18 +152,21 @@ class SharedStack:
     def _deploy(self):
         try:
             self.content = generate_content()
-            self.secure.up()
+            trust, registries = {}, [{"host": REGISTRY, "insecure": True}]
+            if self.secure:
+                self.secure.up()
+                trust["dragonfly_registry_ca_bundle"] = self.secure.ca_pem()
+                registries += [{"host": BASIC_REGISTRY}, {"host": TOKEN_REGISTRY}]
             runtime = self.runtime
-            self.peer_inventory.write_text(json.dumps({"all": {"vars": {
-                "dragonfly_registry_ca_bundle": self.secure.ca_pem(),
-            }, "children": {"dragonfly_peer": {"hosts": {"localhost": {
+            # Host variables: they outrank the inventory's group variables, which the stack's own replace.
+            self.peer_inventory.write_text(json.dumps({"all": {"vars": trust, "hosts": {"localhost": STACK.overrides},
+                                                       "children": {"dragonfly_peer": {"hosts": {"localhost": {
                 "dragonfly_peer_runtime_state": "present",
                 # The private instance reads config.toml when the test starts it; nothing to restart.
                 "dragonfly_peer_runtime_restart": False,
                 "dragonfly_peer_containerd_config_file": str(runtime.config),
                 "dragonfly_peer_containerd_hosts_dir": str(runtime.hosts_dir),
-                "dragonfly_peer_containerd_registries": [{"host": REGISTRY, "insecure": True}, {"host": BASIC_REGISTRY},
-                                                         {"host": TOKEN_REGISTRY}],
+                "dragonfly_peer_containerd_registries": registries,
                 # CRI-O/Podman name no registry to the proxy: it forwards them to the registry mirror, here the
                 # test origin.
                 "dragonfly_peer_registry_mirror": "http://" + REGISTRY,
@@ -166,12 +174,14 @@ class SharedStack:
                 "dragonfly_peer_containers_registries_file": str(runtime.containers_file),
             }}}}}}))
             _INVENTORIES[:] = [INVENTORY, str(self.peer_inventory)]
-            self.origin = Origin(STACK.origin_project, self.content)
-            # The molecule default scenario's prepare.yml creates the lab network.
-            for step in ("extensions/molecule/default/prepare.yml", "extensions/molecule/default/destroy.yml"):
-                rc, out = e2e_playbook(step)
-                if rc != 0:
-                    raise RuntimeError("%s failed:\n%s" % (step, out[-3000:]))
+            self.origin = Origin(STACK, self.content)
+            # The molecule default scenario's prepare.yml creates the lab network: one session at a time.
+            with lab_lock("lab-network"):
+                rc, out = e2e_playbook("extensions/molecule/default/prepare.yml")
+            if rc == 0:
+                rc, out = e2e_playbook("extensions/molecule/default/destroy.yml")
+            if rc != 0:
+                raise RuntimeError("preparing the stack failed:\n%s" % out[-3000:])
             self.origin.up()
             rc, out = e2e_playbook("playbooks/site.yml")
             if rc != 0:
@@ -192,7 +202,8 @@ class SharedStack:
         e2e_playbook("extensions/molecule/default/destroy.yml")
         if self.origin:
             self.origin.down()
-        self.secure.down()
+        if self.secure:
+            self.secure.down()
         shutil.rmtree(self.root, ignore_errors=True)
 
 

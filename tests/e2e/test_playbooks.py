@@ -20,10 +20,9 @@ import ansible_runner
 import pytest
 import yaml
 
-from conftest import (BASE, GATEWAY, MANAGER, MANAGER_CA, PREFIX, REGISTRY, REPO, STACK, docker_containers,
-                      e2e_playbook as playbook, inventories, run_tasks)
+from conftest import (BASE, FILES_URL as FILES, GATEWAY, MANAGER, MANAGER_CA, PREFIX, REGISTRY, REPO, STACK,
+                      docker_containers, e2e_playbook as playbook, inventories, run_tasks)
 from p2p_lab.files import sha256_of, tree_digest
-from p2p_lab.lab import FILES_URL as FILES
 from p2p_lab.manager import ManagerError
 from p2p_lab.roles import default_release_set, release_set
 

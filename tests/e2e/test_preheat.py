@@ -11,9 +11,8 @@ import time
 
 import pytest
 
-from conftest import REGISTRY, STACK, run_tasks
+from conftest import FILES_URL as FILES, REGISTRY, STACK, run_tasks
 from p2p_lab.files import sha256_of
-from p2p_lab.lab import FILES_URL as FILES
 from p2p_lab.roles import default_release_set, release_set
 
 CACHE_DIR = STACK.seed_peer_cache

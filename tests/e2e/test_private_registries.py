@@ -14,9 +14,8 @@ import subprocess
 
 import pytest
 
-from conftest import BASE, PREFIX, STACK, e2e_playbook, run_tasks
+from conftest import BASE, FILES_URL, PREFIX, STACK, e2e_playbook, run_tasks
 from p2p_lab.registry_log import completed_requests
-from p2p_lab.lab import FILES_URL
 from p2p_lab.secure_origin import BASIC_REGISTRY, FOREIGN_REGISTRY, FORWARD_PROXY, TOKEN_REALM, TOKEN_REGISTRY, USER
 from p2p_lab.witness import blob_requests, piece_downloads, piece_sources
 

@@ -5,6 +5,8 @@ the tests, benchmarks and main job deploy, each as its inventory and the roles' 
                                     into lab.yml (network.gateway), content_root, crictl, or stacks.STACK.ATTRIBUTE
                                     (stacks.molecule_default.base, stacks.e2e.manager_url)
 """
+import contextlib
+import fcntl
 import os
 import re
 import sys
@@ -48,7 +50,15 @@ class Stack:
         if self.inventory:
             with open(self.inventory) as handle:
                 self.vars.update(yaml.safe_load(handle)["all"].get("vars") or {})
-        self.vars.update(self.spec.get("vars") or {})
+        # What the stack sets beyond its inventory: the tests hand these to Ansible as host variables.
+        self.overrides = dict(self.spec.get("vars") or {})
+        self.vars.update(self.overrides)
+        self.secure_origin = bool(self.spec.get("secure_origin"))
+        ports = dict(LAB["origin"], **(self.spec.get("origin_ports") or {}))
+        self.registry_port, self.files_port = int(ports["registry_port"]), int(ports["files_port"])
+        self.registry = "%s:%d" % (GATEWAY, self.registry_port)  # its test origin's registry (plain HTTP)
+        self.registry_push_url = "http://127.0.0.1:%d" % self.registry_port
+        self.files_url = "http://%s:%d" % (GATEWAY, self.files_port)
         advertised = self.spec.get("inventory") and self.vars.get("dragonfly_advertise_ip")
         if advertised and "{{" not in str(advertised) and advertised != GATEWAY:
             raise LabError("%s: dragonfly_advertise_ip %s is not the lab network's gateway %s (tests/lib/lab.yml)"
@@ -111,6 +121,17 @@ class Stack:
 
 def stack(name):
     return Stack(name)
+
+
+@contextlib.contextmanager
+def lock(name):
+    """Hold the lab-wide lock ``name`` (a file below the cache) while test sessions running at once set up what
+    they share."""
+    directory = os.path.join(CACHE, "locks")
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, name + ".lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def value(name):

@@ -44,17 +44,19 @@ class ComposeFixture:
 
 
 class Origin(ComposeFixture):
-    """The test origin as the compose project ``project``, serving ``content`` (generate_content's answer)."""
+    """The test origin of a stack (lab.Stack: its origin_project and ports), serving ``content`` (generate_content's
+    answer)."""
 
-    def __init__(self, project, content):
-        super().__init__(lab.ORIGIN_FILE, project, dict(
-            ORIGIN_IP=lab.GATEWAY, ORIGIN_FILES_DIR=content["files_dir"], ORIGIN_REGISTRY_PORT=str(lab.REGISTRY_PORT),
-            ORIGIN_FILES_PORT=str(lab.LAB["origin"]["files_port"])))
+    def __init__(self, stack, content):
+        super().__init__(lab.ORIGIN_FILE, stack.origin_project, dict(
+            ORIGIN_IP=lab.GATEWAY, ORIGIN_FILES_DIR=content["files_dir"], ORIGIN_REGISTRY_PORT=str(stack.registry_port),
+            ORIGIN_FILES_PORT=str(stack.files_port)))
+        self.push_url = stack.registry_push_url
 
     def up(self):
         """Start the origin and push the test images into its registry."""
         self.compose("up", "-d", "--wait")
-        push_content()
+        push_content(self.push_url)
 
     def down(self):
         self.compose("down", "-v", check=False)
