@@ -158,9 +158,7 @@ class SharedStack:
                 trust["dragonfly_registry_ca_bundle"] = self.secure.ca_pem()
                 registries += [{"host": BASIC_REGISTRY}, {"host": TOKEN_REGISTRY}]
             runtime = self.runtime
-            # Host variables: they outrank the inventory's group variables, which the stack's own replace.
-            self.peer_inventory.write_text(json.dumps({"all": {"vars": trust, "hosts": {"localhost": STACK.overrides},
-                                                       "children": {"dragonfly_peer": {"hosts": {"localhost": {
+            peer = {
                 "dragonfly_peer_runtime_state": "present",
                 # The private instance reads config.toml when the test starts it; nothing to restart.
                 "dragonfly_peer_runtime_restart": False,
@@ -172,7 +170,11 @@ class SharedStack:
                 "dragonfly_peer_registry_mirror": "http://" + REGISTRY,
                 "dragonfly_peer_containers_registries": [{"host": REGISTRY, "insecure": True}],
                 "dragonfly_peer_containers_registries_file": str(runtime.containers_file),
-            }}}}}}))
+            }
+            # The stack's own variables as host variables: they outrank the inventory's group variables.
+            self.peer_inventory.write_text(json.dumps({"all": {
+                "vars": trust, "hosts": {"localhost": STACK.overrides},
+                "children": {"dragonfly_peer": {"hosts": {"localhost": peer}}}}}))
             _INVENTORIES[:] = [INVENTORY, str(self.peer_inventory)]
             self.origin = Origin(STACK, self.content)
             # The molecule default scenario's prepare.yml creates the lab network: one session at a time.
