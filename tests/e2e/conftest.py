@@ -44,6 +44,12 @@ def docker_containers(label_filter):
     return out.split()
 
 
+def docker_now():
+    """The engine's clock, for ``docker logs --since``."""
+    return subprocess.run(["docker", "info", "--format", "{{.SystemTime}}"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
 @pytest.fixture
 def playbook_runner(tmp_path):
     def runner(playbook_yaml, **kwargs):
@@ -67,7 +73,7 @@ MANAGER = STACK.manager()  # the REST API on the gateway, verified with that CA
 REGISTRY = STACK.registry  # the stack's test origin: registry (plain HTTP) and file server
 FILES_URL = STACK.files_url
 MODULE_ORDER = ["test_preflight.py", "test_preheat.py", "test_runtime_pull.py", "test_private_registries.py",
-                "test_playbooks.py"]
+                "test_manager_log.py", "test_playbooks.py"]
 
 
 def pytest_collection_modifyitems(items):

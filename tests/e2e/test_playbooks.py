@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from conftest import (BASE, FILES_URL as FILES, GATEWAY, MANAGER, MANAGER_CA, PREFIX, REGISTRY, REPO, STACK,
-                      docker_containers, e2e_playbook as playbook, inventories, run_tasks)
+                      docker_containers, docker_now, e2e_playbook as playbook, inventories, run_tasks)
 from p2p_lab.files import sha256_of, tree_digest
 from p2p_lab.manager import ManagerError
 from p2p_lab.roles import default_release_set, release_set
@@ -677,12 +677,6 @@ def seed_peer_log(since):
     assert len(names) == 1, names
     result = subprocess.run(["docker", "logs", "--since", since, names[0]], capture_output=True, text=True, check=True)
     return result.stdout + result.stderr
-
-
-def docker_now():
-    """The engine's clock, for ``docker logs --since``."""
-    return subprocess.run(["docker", "info", "--format", "{{.SystemTime}}"], capture_output=True, text=True,
-                          check=True).stdout.strip()
 
 
 def content_bytes():
