@@ -496,8 +496,8 @@ def main(argv=None):
                         help="the CA that signed the manager's TLS certificate (default: %(default)s)")
     parser.add_argument('--token-file', default=BENCH.token_file, help='(default: %(default)s)')
     parser.add_argument('--cache-dir', default=BENCH.seed_peer_cache, help='(default: %(default)s)')
-    parser.add_argument('--registry', default=lab.REGISTRY, help='(default: %(default)s)')
-    parser.add_argument('--files-url', default=lab.FILES_URL, help='(default: %(default)s)')
+    parser.add_argument('--registry', default=BENCH.registry, help='(default: %(default)s)')
+    parser.add_argument('--files-url', default=BENCH.files_url, help='(default: %(default)s)')
     parser.add_argument('--content', help='content.json of tests/images/content.py (digests and sizes); default: '
                         'the one `tests/images/content.py generate $P2P_DRAGONFLY_CACHE/content` prints')
     parser.add_argument('--seed-ip', help="the seed peer's advertised IP, passed to the module as seed_ip")

@@ -26,10 +26,6 @@ GATEWAY = NETWORK["gateway"]
 CONTENT_ROOT = os.path.join(CACHE, LAB["content_dir"])
 CRICTL = os.path.join(CACHE, "bin", "crictl-" + LAB["crictl_version"], "crictl")
 ORIGIN_FILE = os.path.join(REPO, LAB["origin"]["compose_file"])
-REGISTRY_PORT = int(LAB["origin"]["registry_port"])
-REGISTRY = "%s:%d" % (GATEWAY, REGISTRY_PORT)  # the test registry as the stacks reach it (plain HTTP)
-REGISTRY_PUSH_URL = "http://127.0.0.1:%d" % REGISTRY_PORT  # where the test content is pushed
-FILES_URL = "http://%s:%d" % (GATEWAY, LAB["origin"]["files_port"])
 
 _REFERENCE = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 

@@ -19,7 +19,7 @@ def generate_content():
         return json.load(handle)
 
 
-def push_content(registry_url=lab.REGISTRY_PUSH_URL):
+def push_content(registry_url):
     """Push the test images into a registry (http://host:port); blobs it holds already are skipped."""
     subprocess.run([sys.executable, CONTENT_SCRIPT, "push", lab.CONTENT_ROOT, registry_url], check=True,
                    capture_output=True, text=True)
