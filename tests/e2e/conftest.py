@@ -50,6 +50,13 @@ def docker_now():
                           check=True).stdout.strip()
 
 
+def secret_levels(text, secrets):
+    """The log levels (the second field; 'text' where there is none) of the lines of ``text`` that hold one of
+    ``secrets``, sorted and each once: where a secret leaked, without showing it."""
+    return sorted(set((line.split()[1] if len(line.split()) > 1 else "text")
+                      for line in text.splitlines() if any(secret in line for secret in secrets)))
+
+
 @pytest.fixture
 def playbook_runner(tmp_path):
     def runner(playbook_yaml, **kwargs):

@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from conftest import BASE, FILES_URL, PREFIX, STACK, e2e_playbook, run_tasks
+from conftest import BASE, FILES_URL, PREFIX, STACK, e2e_playbook, run_tasks, secret_levels
 from p2p_lab.registry_log import completed_requests
 from p2p_lab.secure_origin import BASIC_REGISTRY, FOREIGN_REGISTRY, FORWARD_PROXY, TOKEN_REALM, TOKEN_REGISTRY, USER
 from p2p_lab.witness import blob_requests, piece_downloads, piece_sources
@@ -244,9 +244,7 @@ def test_no_credential_in_any_output_log_inspect_or_event(lab):
     assert secrets and OUTPUTS
 
     def leaks(text):
-        """The log levels (or 'text') of the lines that hold a secret, the lines themselves never shown."""
-        return sorted(set((line.split()[1] if len(line.split()) > 1 else "text")
-                          for line in text.splitlines() if any(secret in line for secret in secrets)))
+        return secret_levels(text, secrets)
 
     for out in OUTPUTS:
         assert not leaks(out), "a credential in a playbook output (%d characters)" % len(out)
