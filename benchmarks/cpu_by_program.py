@@ -1,8 +1,11 @@
-#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, p2p.dragonfly contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark (not a test): the CPU seconds a command costs this machine, by program, from the kernel's process
 accounting (acct(2), every process that exits, in every container and lab host too). Run as root:
 
-    benchmarks/cpu_by_program.py -- benchmarks/suite.sh warm
+    python3 benchmarks/cpu_by_program.py -- benchmarks/suite.sh warm
 
 Long-running processes count when they exit, so run a command that tears down what it starts (the suite does).
 Prints the programs by CPU seconds (user + system), and the total beside the command's wall time."""
