@@ -307,7 +307,7 @@ class ManagerClient(object):
 
     # --- transport -------------------------------------------------------------------------
 
-    def request(self, method, path, body=None, auth=_AUTH_AUTO, query=None, hints=None):
+    def request(self, method, path, body=None, auth=_AUTH_AUTO, query=None, hints=None, timeout=None):
         """Send one API call and return the decoded answer, or raise ``ManagerAPIError``.
 
         ``auth``: ``'auto'`` (PAT for ``/oapi/``, JWT for ``/api/``), ``'token'``, ``'jwt'`` or ``None``.
@@ -315,19 +315,19 @@ class ManagerClient(object):
 
         When the manager refuses the session (401 other than an RBAC refusal: the JWT expired, or the
         manager's JWT key changed) and the client knows a password, it signs in once more and repeats
-        the call once.
+        the call once. ``timeout``: seconds for this call instead of the client's.
         """
         method = method.upper()
         auth = self._resolve_auth(auth, path)
         try:
-            return self._request(method, path, body, auth, query, hints)
+            return self._request(method, path, body, auth, query, hints, timeout)
         except ManagerAPIError as exc:
             if auth != _AUTH_JWT or exc.status != 401 or _rbac_refusal(exc) or not self._credentials:
                 raise
         self.sign_in(*self._credentials)
-        return self._request(method, path, body, auth, query, hints)
+        return self._request(method, path, body, auth, query, hints, timeout)
 
-    def _request(self, method, path, body, auth, query, hints):
+    def _request(self, method, path, body, auth, query, hints, timeout=None):
         headers = {'Accept': 'application/json'}
         if auth == _AUTH_TOKEN:
             if not self.token:
@@ -350,7 +350,7 @@ class ManagerClient(object):
         rate_limited = 0
         reconnects = 0
         while True:
-            status, payload, info, reason = self._send(method, url, data, headers)
+            status, payload, info, reason = self._send(method, url, data, headers, timeout or self.timeout)
             if status == 429 and rate_limited < self.rate_limit_retries:
                 _sleep(self._rate_limit_delay(rate_limited, info))
                 rate_limited += 1
@@ -364,10 +364,10 @@ class ManagerClient(object):
             break
         if 200 <= status < 300:
             return payload
-        raise self._error(method, path, status, payload, reason, auth, hints or {}, rate_limited + 1)
+        raise self._error(method, path, status, payload, reason, auth, hints or {}, rate_limited + 1, timeout)
 
-    def _send(self, method, url, data, headers):
-        answer = _http.send(self.module, method, url, data=data, headers=headers, timeout=self.timeout,
+    def _send(self, method, url, data, headers, timeout):
+        answer = _http.send(self.module, method, url, data=data, headers=headers, timeout=timeout,
                             ca_path=self.ca_path)
         if answer.redirected_elsewhere:
             # The credentials were not sent on (see _http); an answer from elsewhere is not the manager's.
@@ -406,13 +406,13 @@ class ManagerClient(object):
             text = text.replace(secret, REDACTED)
         return text
 
-    def _error(self, method, path, status, payload, reason, auth, hints, attempts):
+    def _error(self, method, path, status, payload, reason, auth, hints, attempts, timeout=None):
         server = self._redact(_server_message(payload))
         where = f'{method} {path}'
         if status == -1:
             reason = self._redact(reason)
             if _is_timeout(reason):
-                message = (f'manager unreachable at {self.base_url}: no answer to {where} within {self.timeout}s: '
+                message = (f'manager unreachable at {self.base_url}: no answer to {where} within {timeout or self.timeout}s: '
                            'raise option timeout, or check the manager and the network')
                 if method != 'GET':
                     message += f'; the manager may still have carried out the {method}'
@@ -660,6 +660,25 @@ class ManagerClient(object):
         if not isinstance(job, dict):
             raise self._unexpected('POST', path, 'a job')
         return job
+
+    def create_job_and_wait(self, body, timeout):
+        """``POST .../jobs`` of a job type the manager answers only once it has run (get_image_distribution), with
+        ``timeout`` seconds for that call. Returns the answer (a JSON object)."""
+        path, auth = self.jobs_endpoint()
+        for secret in _job_secrets(body):
+            self._remember_secret(secret)
+        answer = self.request('POST', path, body=body, auth=auth, timeout=timeout)
+        if not isinstance(answer, dict):
+            raise self._unexpected('POST', path, 'a JSON object')
+        return answer
+
+    def list_jobs(self, job_type=None, per_page=10):
+        """The newest ``per_page`` job rows (of ``job_type``, if given), newest first: one page, not every page."""
+        path, auth = self.jobs_endpoint()
+        rows = self.request('GET', path, auth=auth, query={'type': job_type, 'page': 1, 'per_page': per_page})
+        if not isinstance(rows, list):
+            raise self._unexpected('GET', path, 'a JSON list')
+        return [row for row in rows if isinstance(row, dict)]
 
     def get_job(self, job_id):
         path, auth = self.jobs_endpoint()

@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Eviction of tasks from the peers, the evict module's engine: through the manager (who holds each task, from a
 get_task round; one delete_task job per held task, read until the schedulers answered) and in one peer's cache
-directory on this host (what is still on disk; ``dfctl task rm`` in its container). Upstream behaviour:
+directory on this host (what is still on disk; ``dfctl task rm`` in its container). For an image, who holds its blobs
+comes from an image round (``_image_round``), which answers in seconds. Upstream behaviour:
 docs/dev/module-utils.md#evict."""
 
 from __future__ import absolute_import, division, print_function
@@ -22,6 +23,8 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
     delete_outcome,
     wait_for_round,
 )
+from ansible_collections.p2p.dragonfly.plugins.module_utils._api import ManagerAPIError
+from ansible_collections.p2p.dragonfly.plugins.module_utils._image_round import image_round, image_round_body
 from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import Observations, host_label
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import task_content_path
@@ -37,10 +40,11 @@ SCHEDULER_BLIND = ('the scheduler does not know this peer holds it (clients 1.4.
 
 class Eviction(object):
     """Evict ``tasks`` (``{task_id, url?}``) through ``client`` (when ``via`` has manager) and from ``cache_dir`` on this
-    host (when ``via`` has local), ``dfctl task rm`` running in ``container`` when it is given."""
+    host (when ``via`` has local), ``dfctl task rm`` running in ``container`` when it is given. ``image_body``: the
+    image's preheat arguments (``{args}``), for an image round instead of get_task jobs."""
 
     def __init__(self, module, tasks, via, client=None, cluster_ids=None, poll_interval=5, cache_dir=None,
-                 container=None):
+                 container=None, image_body=None):
         self.module = module
         self.tasks = tasks
         self.via = via
@@ -53,21 +57,42 @@ class Eviction(object):
         self.on_disk = []  # task IDs with a file in cache_dir before anything was done
         self.jobs = []  # TrackedJob of each delete_task job
         self.removed_locally = []  # task IDs dfctl task rm removed
+        url_tasks = dict((task['url'], task['task_id']) for task in tasks if task.get('url'))
+        self.image_round = None
+        if len(url_tasks) == len(tasks):
+            self.image_round = image_round(image_round_body((image_body or {}).get('args'), self.cluster_ids, MODULE_NAME),
+                                           url_tasks)
 
     # --- what is there -----------------------------------------------------------------------------------------
 
     def find_holders(self, deadline):
         observations = Observations()
+        if not self.ask_image_round(observations):
+            self.ask_get_task_jobs(observations, deadline)
+        for task in self.tasks:
+            hosts = observations.finished.get(task['task_id'], {}).values()
+            if hosts:
+                self.held[task['task_id']] = sorted(host_label(host['hostname'], host['ip']) for host in hosts)
+
+    def ask_image_round(self, observations):
+        """Whether an image round answered about every task (the get_task jobs of one that did not are ignored)."""
+        if self.image_round is None:
+            return False
+        try:
+            answered, _row_ids = self.image_round.run(self.client, observations)
+        except ManagerAPIError:
+            answered = False
+        if not answered:
+            observations.finished.clear()
+        return answered
+
+    def ask_get_task_jobs(self, observations, deadline):
         round_ = GetTaskRound(self.client, self.tasks, self.cluster_ids, MODULE_NAME)
         if not wait_for_round(self.client, round_, observations, deadline, self.poll_interval):
             pending = ', '.join(str(job.id) for job in round_.pending())
             raise PreheatError(f'get_task jobs {pending} had no answer within wait_timeout: the schedulers of clusters '
                                f"{', '.join(str(i) for i in self.cluster_ids)} are not running their job workers, or "
                                'wait_timeout is too short (the manager writes the answer about 30 s after the job)')
-        for task in self.tasks:
-            hosts = observations.finished.get(task['task_id'], {}).values()
-            if hosts:
-                self.held[task['task_id']] = sorted(host_label(host['hostname'], host['ip']) for host in hosts)
 
     def path(self, task):
         return task_content_path(self.cache_dir, task['task_id'])

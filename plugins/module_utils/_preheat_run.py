@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """One run of the preheat module once its expected tasks are known: whether they are cached already, the preheat job,
-the wait for it (job rows, get_task rounds, the local cache, upstream's false success), and the module's result, built
-in one place for success and failure. Upstream behaviour: docs/dev/module-utils.md#jobs and #placement."""
+the wait for it (job rows, get_task rounds, image rounds, the local cache, upstream's false success), and the module's
+result, built in one place for success and failure. Upstream behaviour: docs/dev/module-utils.md#jobs, #image-rounds
+and #placement."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -22,6 +23,7 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
     wait_for_round,
 )
 from ansible_collections.p2p.dragonfly.plugins.module_utils._image_reference import parse_manifest_url
+from ansible_collections.p2p.dragonfly.plugins.module_utils._image_round import image_round, image_round_body
 from ansible_collections.p2p.dragonfly.plugins.module_utils._local_cache import POLL_INTERVAL as LOCAL_POLL_INTERVAL
 from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import (
     HOST_TYPE_SUPER,
@@ -56,10 +58,12 @@ class PreheatRun(object):
     ``local`` is the ``_local_cache.LocalCache`` of option cache_dir, or ``None``; ``image`` the result's keys of an
     image (manifest URL, platforms); ``cluster_ids`` the scheduler clusters the get_task jobs ask; ``registry`` and
     ``login_entry`` name an image's registry and the credentials entry of its username in a refused job's message.
+    ``image_body`` is the body of the image's preheat job: with it the module asks who holds the blobs through image
+    rounds (``_image_round``), which answer in seconds, instead of get_task jobs, which answer after 30 s.
     """
 
     def __init__(self, module, client, tasks, requirement, cluster_ids, poll_interval, local=None, image=None,
-                 registry=None, login_entry=None):
+                 registry=None, login_entry=None, image_body=None):
         self.module = module
         self.client = client
         self.tasks = tasks
@@ -78,6 +82,12 @@ class PreheatRun(object):
         self.success_seen_at = None
         self.host_type = None if requirement.scope == SCOPE_ALL_PEERS else HOST_TYPE_SUPER
         self.url_tasks = dict((task['url'], task['task_id']) for task in tasks)
+        # Image rounds: None once the manager did not answer one in full (get_task jobs then, as for files).
+        self.image_round = None
+        self.image_round_due = None
+        self.image_round_started = None
+        self.image_rounds = 0
+        self.use_image_body(image_body)
         # Whether the wait ended on the local cache rather than on the manager's answer.
         self.settled_locally = False
         self.changed = False
@@ -150,7 +160,8 @@ class PreheatRun(object):
         if failed:
             return result
         result.setdefault('job', None)
-        result.update(self.image, changed=self.changed, cached_before=self.cached_before, cached_after=self.cached_after)
+        result.update(self.image, changed=self.changed, cached_before=self.cached_before, cached_after=self.cached_after,
+                      image_rounds=self.image_rounds)
         after = self.prediction
         if after is None:
             after = self.observations.cached(self.tasks)
@@ -168,8 +179,31 @@ class PreheatRun(object):
         self.get_task_job_ids.extend(round_.ids)
         return round_
 
+    def use_image_body(self, preheat_body):
+        self.image_round = image_round(image_round_body((preheat_body or {}).get('args'), self.cluster_ids, MODULE_NAME),
+                                       self.url_tasks)
+
+    def ask_image_round(self):
+        """One image round; ``False``, and get_task jobs from then on, when the manager did not answer it in full (no
+        answer within its timeout, a scheduler's get_task failed, or the registry refused the manager)."""
+        started = _jobs.monotonic()
+        try:
+            answered, row_ids = self.image_round.run(self.client, self.observations)
+        except ManagerAPIError:
+            answered, row_ids = False, []
+        self.get_task_job_ids.extend(row_ids)
+        if not answered:
+            self.image_round = None
+            return False
+        self.image_round_started = started
+        self.image_round_due = _jobs.monotonic() + self.poll_interval
+        self.image_rounds += 1
+        return True
+
     def check_cached(self):
         """Ask where the expected tasks are; returns the missing ones."""
+        if self.image_round is not None and self.ask_image_round():
+            return self.missing()
         round_ = self.new_round(self.tasks)
         early = None
         if self.requirement.scope == SCOPE_SINGLE_SEED_PEER or self.requirement.ips:
@@ -191,6 +225,9 @@ class PreheatRun(object):
         now = _jobs.monotonic()
         self.job = TrackedJob(row, now - _jobs.age(row))
         self.job.last_read = now
+        if self.image_round is None:
+            self.use_image_body(row)
+        self.image_round_due = now
         self.absorb(row)
 
     def progress(self):
@@ -213,6 +250,8 @@ class PreheatRun(object):
             raise preheat_post_error(exc, self.registry, self.login_entry, host)
         self.changed = True
         self.job = TrackedJob(row, _jobs.monotonic())
+        # The seed peers need a moment to download; the first round after that.
+        self.image_round_due = self.job.created_at + self.poll_interval
 
     def wait(self, deadline, wait_timeout):
         """Wait until the expected tasks are where they must be; raises PreheatError otherwise (PreheatTimeout at the
@@ -246,13 +285,17 @@ class PreheatRun(object):
             if self.local.settled():
                 self.settled_locally = True
                 return None
+        # A seed peer's own cache that can settle the wait is read without asking anyone.
+        if self.image_round is not None and not watch_local and now >= self.image_round_due:
+            self.ask_image_round()
+            now = _jobs.monotonic()
         round_ = self.round_
         if round_ is not None:
             round_.poll(self.client, self.observations, now)
         missing = self.missing()
         if not missing:
             return None
-        if self.success_seen_at is not None and round_ is not None and round_.final and round_.created_at >= self.success_seen_at:
+        if self.success_seen_at is not None and self.answered_since(self.success_seen_at):
             raise PreheatError(
                 f'preheat job {self.job.id} ended SUCCESS, but not every expected task is finished on '
                 f'{self.requirement.describe()} (a false success of the Dragonfly scheduler, see dragonfly issue 3699):'
@@ -261,7 +304,7 @@ class PreheatRun(object):
         # The first round starts after the first read of the job row: one created with the job would answer at the
         # same 30 s refresh as the row itself.
         answer_by = now + _jobs.REFRESH_OFFSETS[0] + _jobs.REFRESH_SLACK
-        if answer_by <= deadline and (
+        if (self.image_round is None or watch_local) and answer_by <= deadline and (
                 (round_ is None and self.job.last_read > self.job.created_at) or (round_ is not None and round_.final)):
             round_ = self.round_ = self.new_round([task for task in self.tasks if task['task_id'] in
                                                    set(item['task_id'] for item in missing)])
@@ -272,8 +315,17 @@ class PreheatRun(object):
                 f"{self.requirement.describe()} within wait_timeout={wait_timeout} s; still missing:"
                 f'{_bullets(missing)}{local_text}{_job_problems(preheat_outcome(self.job.row))}\nThe job goes on in '
                 f'the manager; p2p.dragonfly.job_info shows it later (id {self.job.id}).', missing=missing)
-        moments = [moment for moment in (self.job.next_due(), round_ and round_.next_due()) if moment is not None]
+        image_round_due = None if self.image_round is None or watch_local else self.image_round_due
+        moments = [moment for moment in (self.job.next_due(), round_ and round_.next_due(), image_round_due)
+                   if moment is not None]
         pause = min([self.poll_interval] + [max(moment - now, 0.5) for moment in moments])
         if watch_local:
             pause = min(pause, LOCAL_POLL_INTERVAL)
         return pause
+
+    def answered_since(self, moment):
+        """Whether an answer about every missing task was asked for after ``moment``."""
+        if self.image_round is not None:
+            return self.image_round_started is not None and self.image_round_started >= moment
+        round_ = self.round_
+        return round_ is not None and round_.final and round_.created_at >= moment

@@ -178,7 +178,9 @@ options:
 
 notes:
   - The manager writes the answer of a job into its row about 30 seconds after creating it, so an eviction through the
-    manager takes about a minute (one round of C(get_task) jobs, then the C(delete_task) jobs).
+    manager takes about a minute for files (one round of C(get_task) jobs, then the C(delete_task) jobs). For an image,
+    who holds its blobs is known within seconds (a C(get_image_distribution) request, see M(p2p.dragonfly.preheat)), so
+    only the C(delete_task) jobs take 30 seconds.
   - C(delete_task) reaches only the peers the scheduler knows hold a task (C(scheduler/job/job.go), C(deleteTask)).
 
 seealso:
@@ -327,7 +329,12 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._credentials import 
     registry_reader,
 )
 from ansible_collections.p2p.dragonfly.plugins.module_utils._evict import VIA_LOCAL, VIA_MANAGER, Eviction
-from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, exit_with, expected_tasks
+from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import (
+    PreheatError,
+    exit_with,
+    expected_tasks,
+    filtered_query_params_text,
+)
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat_options import check_content, check_seconds, content_argspec
 from ansible_collections.p2p.dragonfly.plugins.module_utils._registry import resolve_image
 
@@ -342,6 +349,8 @@ class Evict(object):
         self.started = _jobs.monotonic()
         # What _credentials.choose chose for an image (None until then, and for files and task IDs).
         self.credentials = None
+        # An image's manifest URL and platform, for the image round that finds who holds its blobs.
+        self.image = None
 
     @property
     def credentials_used(self):
@@ -379,12 +388,25 @@ class Evict(object):
             self.credentials = choose_credentials(self.module, kind, target)
             registry = registry_reader(self.module, self.credentials, params['headers'] or {})
             entries, _offered = resolve_image(registry, target, platform)
+            self.image = (target, platform)
         else:
             # Files: nothing is read, so url_prefix entries do not apply (documented in the credentials fragment).
             entries = [(url, None) for url in params['urls']]
         return expected_tasks(entries, tag=params['tag'], application=params['application'],
                               filtered_query_params=params['filtered_query_params'], piece_length=params['piece_length'],
                               client_version=params['client_version'])
+
+    def image_body(self):
+        """The image's arguments as a preheat of it would send them (``_image_round`` takes its rounds' from them)."""
+        if self.image is None:
+            return None
+        params = self.module.params
+        target, platform = self.image
+        args = dict(type='image', url=target, platform=platform, username=self.credentials.username,
+                    password=self.credentials.password, tag=params['tag'], application=params['application'],
+                    filtered_query_params=filtered_query_params_text(params['filtered_query_params']),
+                    piece_length=params['piece_length'])
+        return dict(args=args)
 
     def execute(self):
         params = self.module.params
@@ -394,7 +416,7 @@ class Evict(object):
         client = ManagerClient.from_module(self.module) if VIA_MANAGER in via else None
         eviction = Eviction(self.module, tasks, via, client=client, cluster_ids=params['scheduler_cluster_ids'],
                             poll_interval=params['poll_interval'], cache_dir=params['cache_dir'],
-                            container=params['container'])
+                            container=params['container'], image_body=self.image_body())
         result = eviction.execute(self.started + params['wait_timeout'])
         result['credentials_used'] = self.credentials_used
         return result

@@ -62,8 +62,8 @@ attributes:
   idempotent:
     support: full
     details:
-      - Needs O(force=false). The check takes about 30 seconds, see the notes; with O(cache_dir) on a seed peer that alone
-        meets O(scope), only as long as hashing the content in the cache.
+      - Needs O(force=false). The check takes a few seconds for an image and about 30 seconds for files, see the notes;
+        with O(cache_dir) on a seed peer that alone meets O(scope), only as long as hashing the content in the cache.
 
 options:
   type:
@@ -262,8 +262,7 @@ options:
         job and reports no change. It then takes only as long as hashing the files. This seed peer alone meets O(scope)
         with O(scope=single_seed_peer), with O(ips) naming only O(seed_ip), or with O(count=1), each with a single
         scheduler cluster. If some task is absent or incomplete and this seed peer must hold it, the module knows that
-        a preheat is needed and creates it without asking the manager first (no C(get_task) jobs; about 30 seconds
-        less). This seed peer must hold every task with O(scope=single_seed_peer), with O(seed_ip) among O(ips), and with
+        a preheat is needed and creates it without asking the manager first (no C(get_task) jobs). This seed peer must hold every task with O(scope=single_seed_peer), with O(seed_ip) among O(ips), and with
         an C(all_*) scope without O(ips), O(count) and O(percentage). In every other case the module asks the manager
         as it does without O(cache_dir).
       - B(Waiting.) While it waits for the preheat job, the module also looks at the cache five times a second. It
@@ -309,12 +308,20 @@ options:
 
 notes:
   - The manager refreshes a job's state and result only about 0, 30, 90, 210 and 450 seconds after creating it, then every
-    5 minutes. A C(get_task) job therefore answers about 30 seconds after it is created, and so a run that finds everything
-    cached takes about 30 seconds. While waiting for a preheat, the module creates a new C(get_task) job for each
+    5 minutes. The preheat job's own row therefore reports at the earliest 30 seconds after it is created.
+  - For an image, the module asks who holds its blobs with a C(get_image_distribution) request. The manager creates a
+    C(get_task) job for each blob, reads it every 3 to 5 seconds, and answers once each has answered; the module then
+    reads those jobs' rows from the job list (the request's own answer leaves seed peers out). A run that finds the image
+    cached takes a few seconds, and while waiting for a preheat the module asks again O(poll_interval) seconds after
+    each answer, so it returns within seconds of the content's arrival, before the job row reports. When the manager
+    does not answer such a request in full within 30 seconds, the module goes on as for files.
+  - For files, the module creates a C(get_task) job for each task, which answers about 30 seconds later; a run that finds
+    everything cached takes about 30 seconds. While waiting for a preheat, it creates a new C(get_task) job for each
     still-missing task whenever the previous ones have answered, so it notices the content within about 30 seconds of its
     arrival even when the preheat job itself reports later. Run on a seed peer's host with O(cache_dir), the module avoids
-    both delays when that seed peer alone meets O(scope).
-  - Each C(get_task) job adds a row to the manager's job list; it changes no cache.
+    these waits when that seed peer alone meets O(scope).
+  - Each C(get_task) job adds a row to the manager's job list, also those of a C(get_image_distribution) request; they
+    change no cache.
   - Without O(ips), O(scope=all_seed_peers) and O(scope=all_peers) mean every peer the scheduler knows. The open API cannot
     list peers, so the module counts the peers that hold any expected task or that the preheat job names. A seed peer that
     holds none of them is invisible to the idempotence check; name the peers with O(ips) to make the check exact.
@@ -584,13 +591,22 @@ missing:
       task_id: 9f7c9aafbc6f30f8f41a96ca77eeae80c5b60964b3034b0ee43ccf7b2f9e52b8
       missing: finished on no seed peer
 get_task_job_ids:
-  description: IDs of the C(get_task) jobs the module created.
+  description:
+    - IDs of the C(get_task) jobs whose answers the module read, those it created and those the manager created for its
+      C(get_image_distribution) requests.
   returned: always
   type: list
   elements: int
   sample:
     - 13
     - 14
+image_rounds:
+  description:
+    - How many C(get_image_distribution) requests answered about every blob of the image, see the notes. V(0) for files,
+      and when the module asked with C(get_task) jobs of its own instead.
+  returned: success
+  type: int
+  sample: 2
 verified_locally:
   description:
     - Whether every expected task was verified in O(cache_dir) (its sha256 matched) when the module returned.
@@ -691,11 +707,16 @@ class Preheat(object):
         local = None
         if params['cache_dir']:
             local = LocalCache(params['cache_dir'], params['seed_ip'], tasks, requirement, request.checksums)
+
+        def job_body(urls):
+            return preheat_body(params, request.kind, request.target, request.platform, urls, headers,
+                                username=choice.username, password=choice.password)
+
         self.run = PreheatRun(module, client, tasks, requirement, params['scheduler_cluster_ids'], params['poll_interval'],
-                              local=local, image=image, registry=choice.registry, login_entry=choice.login_entry)
+                              local=local, image=image, registry=choice.registry, login_entry=choice.login_entry,
+                              image_body=job_body([]) if request.kind == 'image' else None)
         return self.run.execute(
-            lambda urls: preheat_body(params, request.kind, request.target, request.platform, urls, headers,
-                                      username=choice.username, password=choice.password),
+            job_body,
             force=params['force'], wait=params['wait'], deadline=self.started + params['wait_timeout'],
             wait_timeout=params['wait_timeout'])
 

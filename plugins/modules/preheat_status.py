@@ -102,8 +102,8 @@ options:
   round_seconds:
     description:
       - Seconds one run of the module on the host follows the jobs before the action plugin prints their progress. At
-        least 40 lets a round tell a false success from a job still running (a C(get_task) answer comes about 30
-        seconds after its job).
+        least 40 lets a round tell a false success from a job still running for files (a C(get_task) answer comes about
+        30 seconds after its job); an image's answers come within seconds (see M(p2p.dragonfly.preheat)).
     type: int
     default: 60
   poll_interval:

@@ -97,8 +97,22 @@ def test_image_preheat_check_mode_run_rerun_and_disk(stack, tmp_path):
     # Again: nothing to do, no new preheat job (the idempotence check itself runs get_task jobs).
     rc, tasks, out = run_tasks(tmp_path, IMAGE_TASK)
     assert rc == 0, out[-3000:]
-    assert tasks["preheat"]["changed"] is False, tasks["preheat"]
+    rerun = tasks["preheat"]
+    assert rerun["changed"] is False, rerun
     assert preheat_job_count() == preheat_jobs_after_first_run
+    # The check was one image round: the get_task jobs the manager created and answered within its
+    # get_image_distribution request, one per blob, whose rows name the seed peer as holding each.
+    assert rerun["image_rounds"] == 1, rerun
+    rows = [api("GET", "/oapi/v1/jobs/%d" % job_id) for job_id in rerun["get_task_job_ids"]]
+    assert sorted(row["args"]["url"] for row in rows) == sorted(blobs) and {row["type"] for row in rows} == {"get_task"}
+    seeds = [host for host in rerun["hosts"] if host["host_type"] == "super"]
+    assert len(seeds) == 1 and sorted(seeds[0]["urls"]) == sorted(blobs), rerun["hosts"]
+    seed_ips = {seeds[0]["ip"]}
+    # Contrast: the request's own answer leaves seed peers out; it could not have told the module.
+    answer = api("POST", "/oapi/v1/jobs", {"type": "get_image_distribution", "scheduler_cluster_ids": [1],
+                                           "args": {"url": rerun["manifest_url"], "platform": PLATFORM}})
+    assert sorted(layer["url"] for layer in answer["image"]["layers"]) == sorted(blobs), answer
+    assert not seed_ips & {peer["ip"] for peer in answer["peers"] or []}, answer
 
     # Delete the task through upstream's delete_task: the files go, the assertion fails and names
     # them, and a new preheat restores them. (Removing the files by hand is not enough: the seed's

@@ -15,6 +15,7 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
     preheat_outcome,
     redact_job_args,
 )
+from ansible_collections.p2p.dragonfly.plugins.module_utils._image_round import image_round, image_round_body
 from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import Observations, Requirement
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError, expected_tasks
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat_options import check_registry_host, check_selection
@@ -234,3 +235,29 @@ def test_registry_host_refused(host):
 @pytest.mark.parametrize('host', ['10.0.0.20:5000', '192.168.1.5', 'registry.example.com', '[2001:db8::1]:5000'])
 def test_registry_host_accepted(host):
     check_registry_host('image', host)
+
+
+def test_image_round_body_takes_only_what_names_the_blobs():
+    args = dict(type='image', url='http://registry.test:5000/v2/team/app/manifests/1.0', platform='linux/amd64',
+                username='puller', password='secret', headers={'Authorization': 'Basic x'}, tag='', scope='all_seed_peers',
+                ips=['10.0.0.5'], piece_length=4194304, timeout=60 * 10 ** 9)
+    body = image_round_body(args, [1], 'preheat')
+    assert body == dict(type='get_image_distribution', bio='Created by Ansible (p2p.dragonfly.preheat)',
+                        scheduler_cluster_ids=[1], args=dict(
+                            url=args['url'], platform='linux/amd64', username='puller', password='secret',
+                            headers={'Authorization': 'Basic x'}, piece_length=4194304))
+    assert image_round_body(dict(type='file', urls=['http://files.test/a']), [1], 'preheat') is None
+    assert image_round_body(None, [1], 'preheat') is None
+
+
+@pytest.mark.parametrize('url, used', [
+    ('http://registry.test:5000/v2/team/app/blobs/sha256:' + 'a' * 64, True),
+    # The manager's (Go) task ID of these differs from the seed peer's: no image round.
+    ('http://Registry.test:5000/v2/team/app/blobs/sha256:' + 'a' * 64, False),
+    ('https://registry.test:443/v2/team/app/blobs/sha256:' + 'a' * 64, False),
+    ('http://registry.test:5000/v2/team/app/blobs/sha256:' + 'a' * 64 + '?ns=docker.io', False),
+])
+def test_image_round_only_where_both_task_ids_agree(url, used):
+    body = dict(type='get_image_distribution', args=dict(url='http://registry.test:5000/v2/team/app/manifests/1.0'))
+    assert (image_round(body, {url: task_id(url)}) is not None) is used
+    assert image_round(None, {url: task_id(url)}) is None

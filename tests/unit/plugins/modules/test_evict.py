@@ -206,6 +206,19 @@ def registry_basic_auth(manager, manifest_status=200):
                    body=MANIFEST if manifest_status == 200 else {'errors': [dict(code='UNAUTHORIZED', message='bad login')]})
 
 
+BLOB_URLS = [f'https://{REGISTRY}/v2/team/app/blobs/{digest}' for digest in (CONFIG, LAYER)]
+
+
+def image_round(manager, *peers_per_blob):
+    """An image round: the newest job, get_image_distribution (its get_task jobs answered within the request), then
+    those jobs' rows, newest first."""
+    manager.expect('GET', '/oapi/v1/jobs', body=[dict(id=40, type='preheat', state='SUCCESS')])
+    manager.expect('POST', '/oapi/v1/jobs', body=dict(image=dict(layers=[dict(url=url) for url in BLOB_URLS]), peers=[]))
+    rows = [dict(get_task_row(41 + index, 'SUCCESS', peers), args=dict(url=url))
+            for index, (url, peers) in enumerate(zip(BLOB_URLS, peers_per_blob))]
+    manager.expect('GET', '/oapi/v1/jobs', body=rows[::-1] + [dict(get_task_row(7, 'SUCCESS', [SEED]), args=dict(url=BLOB_URLS[0]))])
+
+
 def registry_calls(manager):
     return [call for call in manager.calls if call['path'].startswith('/v2/')]
 
@@ -216,7 +229,7 @@ def image_args(**extra):
 
 def test_the_entry_of_the_image_registry_reads_its_manifest(manager, clock, run_module):
     registry_basic_auth(manager)
-    holders(manager, [], [])
+    image_round(manager, [], [])
 
     result = run_module(evict.main, image_args(credentials=CREDENTIALS))
 
@@ -235,7 +248,7 @@ def test_the_entry_of_the_image_registry_reads_its_manifest(manager, clock, run_
 
 def test_explicit_registry_options_win_over_the_entry(manager, clock, run_module):
     registry_basic_auth(manager)
-    holders(manager, [], [])
+    image_round(manager, [], [])
     credentials = [dict(registry=REGISTRY, username='puller', password='other-password', ca_path='/etc/entry-ca.pem')]
 
     result = run_module(evict.main, image_args(credentials=credentials, registry_username='puller',
@@ -247,6 +260,42 @@ def test_explicit_registry_options_win_over_the_entry(manager, clock, run_module
     assert calls[1]['headers']['Authorization'] == BASIC
     assert {call['ca_path'] for call in calls} == {'/etc/given-ca.pem'}
     assert result.leaks(*SECRETS) == []
+
+
+def test_an_image_round_finds_the_holders_in_seconds(manager, clock, run_module):
+    registry_basic_auth(manager)
+    # The older row (id 7) says the seed holds the config; the round's own rows say only the layer is held.
+    image_round(manager, [], [SEED])
+    manager.expect('POST', '/oapi/v1/jobs', body=delete_row(50, 'PENDING'))
+    manager.expect('GET', '/oapi/v1/jobs/50', body=delete_row(50, 'SUCCESS', deleted=[SEED]))
+
+    result = run_module(evict.main, image_args(credentials=CREDENTIALS))
+
+    assert not result.failed, result.output
+    out = result.output
+    assert [row['held_by'] for row in out['tasks']] == [[], ['seed-1 (10.0.0.5)']] and out['changed'] is True
+    call = [call for call in manager.calls if call['method'] == 'POST'][0]
+    # The manager answers when its get_task jobs have: a timeout of its own, not the module's.
+    assert call['timeout'] == 30
+    distribution = call['body']
+    assert distribution['type'] == 'get_image_distribution'
+    assert distribution['args'] == dict(url=f'https://{REGISTRY}{MANIFEST_PATH}', platform='linux/amd64',
+                                        username='puller', password=REGISTRY_PASSWORD)
+    assert result.leaks(*SECRETS) == []
+    manager.assert_done()
+
+
+def test_a_refused_image_round_falls_back_to_get_task_jobs(manager, clock, run_module):
+    registry_basic_auth(manager)
+    manager.expect('GET', '/oapi/v1/jobs', body=[])
+    manager.expect('POST', '/oapi/v1/jobs', status=500, body={'message': 'candidate schedulers not found'})
+    holders(manager, [SEED], [])
+
+    result = run_module(evict.main, image_args(credentials=CREDENTIALS, _ansible_check_mode=True))
+
+    assert not result.failed, result.output
+    assert [row['held_by'] for row in result.output['tasks']] == [['seed-1 (10.0.0.5)'], []]
+    manager.assert_done()
 
 
 def test_url_prefix_entries_are_ignored_for_files(manager, clock, run_module):

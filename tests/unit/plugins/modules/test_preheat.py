@@ -183,7 +183,9 @@ class World(object):
         if call['headers'].get('Authorization') != 'Bearer ' + TOKEN:
             return self._answer(call['url'], 401, {'message': 'Unauthorized'})
         if call['path'] == JOBS and call['method'] == 'GET':
-            return self._answer(call['url'], 200, [])
+            return self._answer(call['url'], 200, self._list(call['query']))
+        if call['path'] == JOBS and call['method'] == 'POST' and call['body']['type'] == 'get_image_distribution':
+            return self._answer(call['url'], 200, self._distribution(call['body']))
         if call['path'] == JOBS and call['method'] == 'POST':
             return self._answer(call['url'], 200, self._create(call['body']))
         if call['path'].startswith(JOBS + '/') and call['method'] == 'GET':
@@ -193,14 +195,49 @@ class World(object):
             return self._answer(call['url'], 200, self._visible(job))
         raise AssertionError(f"unexpected manager call {call['method']} {call['path']}")
 
+    def _list(self, query):
+        # Newest first, one page (GetJobs orders by created_at DESC).
+        jobs = [job for job in self.jobs.values() if not query.get('type') or job['type'] == query['type']]
+        jobs.sort(key=lambda job: job['id'], reverse=True)
+        return [self._visible(job) for job in jobs[:int(query.get('per_page', 10))]]
+
+    def _distribution(self, body):
+        # CreateGetImageDistributionJob: one get_task job per blob, read by the manager until it answers (here 3 s
+        # later), then the normal peers holding a blob; seed peers are left out.
+        args = body['args']
+        urls = self._blob_urls(args['url'], args.get('platform') or 'linux/amd64')
+        jobs = []
+        for url in urls:
+            job = self._job(dict(type='get_task', scheduler_cluster_ids=body.get('scheduler_cluster_ids'),
+                                 args=dict(url=url, tag=args.get('tag', ''), application=args.get('application', ''),
+                                           piece_length=args.get('piece_length'))))
+            job['task'] = rust_task_id(url, piece_length=args.get('piece_length'), tag=args.get('tag'),
+                                       application=args.get('application'),
+                                       filtered_query_params=args.get('filtered_query_params') or '')
+            jobs.append(job)
+        self.clock.sleep(3)
+        peers = {}
+        for job in jobs:
+            job['answered'] = self.clock.now
+            for host, started, finished in self.cache.get(job['task'], {}).values():
+                if host['host_type'] == 'normal' and finished is not None and finished <= self.clock.now:
+                    peers.setdefault(host['ip'], dict(ip=host['ip'], hostname=host['hostname'], cached_layers=[],
+                                                      scheduler_cluster_id=1))['cached_layers'].append(
+                                                          dict(url=job['args']['url']))
+        return dict(image=dict(layers=[dict(url=url) for url in urls]), peers=list(peers.values()))
+
     def _create(self, body):
+        job = self._job(body)
+        if job['type'] == 'preheat':
+            self._start_preheat(job)
+        return self._row(job, 'PENDING', {})
+
+    def _job(self, body):
         job = dict(id=self.next_id, type=body['type'], args=body['args'], created=self.clock.now,
                    clusters=body.get('scheduler_cluster_ids'), task_id=f'group_{self.next_id}')
         self.next_id += 1
         self.jobs[job['id']] = job
-        if job['type'] == 'preheat':
-            self._start_preheat(job)
-        return self._row(job, 'PENDING', {})
+        return job
 
     @staticmethod
     def _row(job, state, result):
@@ -210,6 +247,10 @@ class World(object):
 
     def _visible(self, job):
         # The row as of the manager's last refresh (creation, then the back-off offsets).
+        if 'answered' in job:
+            # A get_task job of an image distribution: final once the manager's own reads answered it.
+            state, result = self._truth(job, job['answered'])
+            return self._row(job, state, result)
         elapsed = self.clock.now - job['created']
         refresh = max([0] + [offset for offset in _jobs.REFRESH_OFFSETS if offset <= elapsed])
         state, result = self._truth(job, job['created'] + refresh)
@@ -220,7 +261,7 @@ class World(object):
             return 'PENDING', {'state': 'PENDING', 'job_states': [{'state': 'PENDING', 'results': None, 'error': ''}]}
         if job['type'] == 'get_task':
             peers = []
-            for host, started, finished in self.cache.get(job['args']['task_id'], {}).values():
+            for host, started, finished in self.cache.get(job.get('task') or job['args']['task_id'], {}).values():
                 if started <= moment:
                     peers.append(dict(id=f"{host['ip']}-{host['hostname']}", hostname=host['hostname'], ip=host['ip'],
                                       host_type=host['host_type'], IsFinished=finished is not None and finished <= moment))
@@ -463,7 +504,51 @@ def test_second_run_is_idempotent(world, run_module):
     assert not second.failed, second.output
     assert second.output['changed'] is False
     assert world.posts('preheat') == []
-    assert len(world.posts('get_task')) == 3
+    # One image round: the manager's own get_task jobs, one per blob, answered within the request.
+    assert len(world.posts('get_image_distribution')) == 1 and world.posts('get_task') == []
+    assert len(second.output['get_task_job_ids']) == 3
+    assert second.output['elapsed'] == 3 and second.output['image_rounds'] == 1
+
+
+def test_image_round_reads_seed_peers_from_the_rows_not_from_the_answer(world, run_module):
+    # The answer of get_image_distribution lists normal peers only; the seed peers are in its get_task rows.
+    world.seeds = [SEED_1, SEED_2]
+    for url in AMD64_BLOBS:
+        world.put(url, SEED_1)
+        world.put(url, SEED_2)
+
+    result = run(run_module, image_args(scope='all_seed_peers', ips=['10.0.0.5', '10.0.0.6']))
+
+    assert not result.failed, result.output
+    assert result.output['changed'] is False and result.output['cached_before'] is True
+    assert sorted(host['ip'] for host in result.output['hosts']) == ['10.0.0.5', '10.0.0.6']
+
+
+def test_image_round_ignores_rows_older_than_the_request(world, run_module):
+    # A get_task row of an earlier run says the blobs were there; the request's own rows say they are gone.
+    for url in AMD64_BLOBS:
+        world.put(url, SEED_1)
+    run(run_module, image_args(force=False))
+    world.cache.clear()
+    world.calls = []
+
+    result = run(run_module, image_args())
+
+    assert result.output['cached_before'] is False and len(world.posts('preheat')) == 1
+
+
+def test_image_round_refused_falls_back_to_get_task_jobs(world, run_module):
+    for url in AMD64_BLOBS:
+        world.put(url, SEED_1)
+    world.overrides[('POST', JOBS)] = [(500, {'message': 'get image layers failed: unauthorized'})]
+
+    result = run(run_module, image_args())
+
+    assert not result.failed, result.output
+    assert result.output['changed'] is False
+    assert len(world.posts('get_image_distribution')) == 1 and len(world.posts('get_task')) == 3
+    # The get_task jobs answer at their 30 s refresh.
+    assert result.output['elapsed'] >= 30 and result.output['image_rounds'] == 0
 
 
 # --- first run and waiting --------------------------------------------------------------------------
@@ -482,17 +567,35 @@ def test_first_run_preheats_and_waits(world, clock, run_module):
     }
     assert [task['task_id'] for task in out['expected_tasks']] == [
         rust_task_id(url, tag='team', piece_length=4194304) for url in AMD64_BLOBS]
-    assert out['job']['state'] == 'SUCCESS' and out['job']['type'] == 'preheat'
+    # The image rounds saw the blobs before the manager's first refresh of the job row (30 s).
+    assert out['job']['state'] == 'PENDING' and out['job']['type'] == 'preheat'
     assert out['diff']['before'] == {}
     assert out['diff']['after'] == {'seed-1 (10.0.0.5)': AMD64_BLOBS}
-    # Check: three get_task jobs read at their 30 s refresh. Then the preheat, whose row is read once, at its 30 s
-    # refresh, which already shows SUCCESS.
-    checks = out['get_task_job_ids']
+    # Check: one image round (3 s). Then the preheat (its download ends 11 s later), and an image round every 5 s
+    # after the previous one ended: at 5 s (not there yet) and 13 s (there).
+    image_round = [('GET', JOBS), ('POST', JOBS), ('GET', JOBS)]
     assert world.requests() == (
         [('GET', JOBS), ('GET', '/v2/team/app/manifests/1.0'), ('GET', f'/v2/team/app/manifests/{DIGEST_AMD64}')]
-        + [('POST', JOBS)] * 3 + [('GET', f'{JOBS}/{job_id}') for job_id in checks]
-        + [('POST', JOBS), ('GET', f"{JOBS}/{out['job']['id']}")])
-    assert out['elapsed'] == 64
+        + image_round + [('POST', JOBS)] + image_round * 2)
+    assert [call['body']['type'] for call in world.posts()] == ['get_image_distribution', 'preheat'] + [
+        'get_image_distribution'] * 2
+    assert world.posts('get_image_distribution')[0]['body']['args'] == {
+        'url': f'http://{REGISTRY}/v2/team/app/manifests/1.0', 'platform': 'linux/amd64', 'tag': 'team',
+        'piece_length': 4194304}
+    assert len(out['get_task_job_ids']) == 9
+    assert out['elapsed'] == 19
+
+
+def test_image_rounds_catch_a_false_success(world, run_module):
+    # The job row says SUCCESS at 30 s, a layer never arrived: the first image round after that fails the module,
+    # where get_task jobs would answer 30 s later.
+    world.fail_urls = {AMD64_BLOBS[2]}
+
+    result = run(run_module, image_args())
+
+    assert result.failed
+    assert 'false success' in result.output['msg'] and AMD64_BLOBS[2] in result.output['msg']
+    assert result.output['elapsed'] < 45
 
 
 def test_get_task_jobs_notice_content_before_the_job_row(world, clock, run_module):
@@ -1367,7 +1470,8 @@ def test_several_scheduler_clusters_are_not_settled_locally(world, disk, run_mod
 
     result = run(run_module, local_args(disk, scheduler_cluster_ids=[1, 2], force=False))
 
-    assert [call['body']['type'] for call in world.posts()][:3] == ['get_task'] * 3
+    # The manager is asked (an image round), though the disk holds every blob.
+    assert [call['body']['type'] for call in world.posts()][:1] == ['get_image_distribution']
 
 
 def test_count_one_is_settled_locally(world, disk, run_module):

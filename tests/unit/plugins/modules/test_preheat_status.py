@@ -138,3 +138,29 @@ def test_action_passes_a_module_failure_on(monkeypatch):
                                   dict(preheats=[dict(name='a', job_id=1, expected_tasks=[])]), monkeypatch)
     result = module.run(task_vars={})
     assert result['failed'] is True and result['msg'] == 'manager unreachable' and lines == []
+
+
+def test_an_image_job_is_followed_with_image_rounds_built_from_its_row(manager, clock, run_module):
+    blob = 'http://registry.test:5000/v2/team/app/blobs/sha256:' + 'e' * 64
+    expected = [dict(url=blob, task_id='e' * 64)]
+    row = created_ago(job(4, 'PENDING'), 10)
+    row['args'] = dict(type='image', url='http://registry.test:5000/v2/team/app/manifests/1.0', platform='linux/amd64',
+                       username='puller', password='Regi$try-pa55', scope='single_seed_peer', timeout=0)
+    manager.expect('GET', '/oapi/v1/jobs/4', body=row)
+    # At once, not at the job's 30 s refresh: the manager's get_task job for the blob, answered within the request.
+    manager.expect('GET', '/oapi/v1/jobs', body=[dict(id=4, type='preheat')])
+    manager.expect('POST', '/oapi/v1/jobs', body=dict(image=dict(layers=[dict(url=blob)]), peers=[]))
+    seed = dict(id='s', hostname='seed-1', ip='10.0.0.5', host_type='super', IsFinished=True)
+    answered = dict(get_task(5, 'SUCCESS'), args=dict(url=blob))
+    answered['result']['job_states'][0]['results'] = [dict(scheduler_cluster_id=1, peers=[seed])]
+    manager.expect('GET', '/oapi/v1/jobs', body=[answered])
+
+    result = run_module(preheat_status.main, args(preheats=[dict(name='app', job_id=4, expected_tasks=expected)]))
+
+    assert not result.failed, result.output
+    assert [row['status'] for row in result.output['preheats']] == ['finished']
+    distribution = manager.calls[2]['body']
+    assert distribution['type'] == 'get_image_distribution' and distribution['args'] == dict(
+        url=row['args']['url'], platform='linux/amd64', username='puller', password='Regi$try-pa55')
+    assert result.leaks('Regi$try-pa55') == []
+    manager.assert_done()
