@@ -204,17 +204,21 @@ gate_molecule() {
     return $failed
 }
 
-# The lab stays up after the tests for the molecule scenario multihost, which then runs on it as users run it
-# (create, converge, idempotence, verify, destroy) without a second cold start; destroy takes the lab down.
+# The molecule scenario multihost first, as users run it (create: lab.py up; converge and idempotence: site.yml twice
+# over SSH; verify: images from the mirror, a preheat on every seed peer and verify.yml). Its converge and idempotence
+# are the proofs of tests/lab/test_fleet.py's first two tests, which are left out here: two runs of site.yml on ten
+# hosts fewer. The other lab tests then run on the lab it converged; destroy takes the lab down (P2P_FLEET_KEEP=1
+# keeps it).
 gate_lab() {
 
-    local failed=0
-    P2P_FLEET_KEEP=1 python -m pytest -p no:cacheprovider tests/lab -v --durations=0 --durations-min=1 || failed=1
-    if [ "$failed" = 0 ] && [ "${P2P_FLEET_KEEP:-}" != 1 ]; then
-        local step
-        for step in syntax create converge idempotence verify; do
-            molecule "$step" -s multihost || { failed=1; break; }
-        done
+    local failed=0 step fleet=tests/lab/test_fleet.py
+    for step in syntax create converge idempotence verify; do
+        molecule "$step" -s multihost || { failed=1; break; }
+    done
+    if [ "$failed" = 0 ]; then
+        P2P_FLEET_KEEP=1 python -m pytest -p no:cacheprovider tests/lab -v --durations=0 --durations-min=1 \
+            --deselect "$fleet::test_site_converges_over_ssh" --deselect "$fleet::test_second_run_changes_nothing" ||
+            failed=1
     fi
     if [ "${P2P_FLEET_KEEP:-}" != 1 ]; then
         molecule destroy -s multihost || python tests/lab/lab.py down || failed=1
