@@ -262,9 +262,10 @@ options:
         job and reports no change. It then takes only as long as hashing the files. This seed peer alone meets O(scope)
         with O(scope=single_seed_peer), with O(ips) naming only O(seed_ip), or with O(count=1), each with a single
         scheduler cluster. If some task is absent or incomplete and this seed peer must hold it, the module knows that
-        a preheat is needed and creates it without asking the manager first (no C(get_task) jobs). This seed peer must hold every task with O(scope=single_seed_peer), with O(seed_ip) among O(ips), and with
-        an C(all_*) scope without O(ips), O(count) and O(percentage). In every other case the module asks the manager
-        as it does without O(cache_dir).
+        a preheat is needed and creates it without asking the manager first (no C(get_task) jobs). This seed peer must
+        hold every task with O(scope=single_seed_peer), with O(seed_ip) among O(ips), and with an C(all_*) scope without
+        O(ips), O(count) and O(percentage). In every other case the module asks the manager as it does without
+        O(cache_dir).
       - B(Waiting.) While it waits for the preheat job, the module also looks at the cache five times a second. It
         returns as soon as every expected task is verified there and this seed peer alone meets O(scope), without waiting
         for the manager's refresh of the job row (RV(job.state) may then still be V(PENDING)). Otherwise it waits for the
