@@ -195,11 +195,8 @@ e2e_session() {  # stack pytest-arguments...
     [ "$status" = 0 ] || { [ "$status" = 5 ] && [ -n "${P2P_DRAGONFLY_E2E_ARGS:-}" ]; }
 }
 
-# Below the e2e gate in CPU priority, as the lab: the e2e sessions take longest, and the lab and molecule have time to
-# spare while the machine's two cores are saturated (the first 10-15 minutes of the suite).
 gate_molecule() {
 
-    renice -n 5 -p "$BASHPID" >/dev/null
     local scenario failed=0
     for scenario in ${MOLECULE_SCENARIOS:-default custom}; do
         molecule test -s "$scenario" || failed=1
@@ -211,12 +208,9 @@ gate_molecule() {
 # over SSH; verify: images from the mirror, a preheat on every seed peer and verify.yml). Its converge and idempotence
 # are the proofs of tests/lab/test_fleet.py's first two tests, which are left out here: two runs of site.yml on ten
 # hosts fewer. The other lab tests then run on the lab it converged; destroy takes the lab down (P2P_FLEET_KEEP=1
-# keeps it). Below the e2e gate in CPU priority (see gate_molecule): this shell and its children at nice 5, the lab
-# hosts at half the CPU weight of other containers.
+# keeps it).
 gate_lab() {
 
-    renice -n 5 -p "$BASHPID" >/dev/null
-    export P2P_FLEET_CPU_SHARES=${P2P_FLEET_CPU_SHARES:-512}
     local failed=0 step fleet=tests/lab/test_fleet.py
     for step in syntax create converge idempotence verify; do
         molecule "$step" -s multihost || { failed=1; break; }

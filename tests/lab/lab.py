@@ -8,9 +8,7 @@
 
 The hosts are the inventory's (inventories/lab: each host's ansible_host is its address on the lab network, and
 those of the inventories named in P2P_FLEET_EXTRA_INVENTORY, paths separated by colons: benchmarks/fleet.py adds
-four more peers that way; P2P_FLEET_CPU_SHARES, when set, is each host's relative CPU weight, docker run's
---cpu-shares, where 1024 is every other container's: the test suite lowers it so that the lab takes the CPU the
-other gates leave),
+four more peers that way),
 plus the test origin (`origin`, registry and file server with the test content) and the registry mirror every
 host's engine pulls from. Each host is a container with systemd, sshd and a container engine of its own
 (Docker-in-Docker: tests/lab/host/Dockerfile; why: docs/dev/issue-15-lab.md).
@@ -38,7 +36,6 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 INVENTORY = os.path.join(REPO, "inventories", "lab")
 # More hosts for the lab beside inventories/lab (more peers for a benchmark): inventory paths, colon-separated.
 EXTRA_INVENTORIES = [path for path in os.environ.get("P2P_FLEET_EXTRA_INVENTORY", "").split(":") if path]
-CPU_SHARES = os.environ.get("P2P_FLEET_CPU_SHARES", "")
 
 NAME = "p2p-fleet"
 LABEL = "org.p2p-dragonfly.lab"
@@ -317,8 +314,6 @@ def host_args(host, address):
     ]
     if host == ORIGIN:
         args += ["-v", origin_files_dir() + ":/srv/origin/files:ro"]
-    if CPU_SHARES:
-        args += ["--cpu-shares", CPU_SHARES]
     return args
 
 
