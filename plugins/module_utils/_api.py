@@ -328,6 +328,7 @@ class ManagerClient(object):
         return self._request(method, path, body, auth, query, hints, timeout)
 
     def _request(self, method, path, body, auth, query, hints, timeout=None):
+        timeout = timeout or self.timeout
         headers = {'Accept': 'application/json'}
         if auth == _AUTH_TOKEN:
             if not self.token:
@@ -350,7 +351,7 @@ class ManagerClient(object):
         rate_limited = 0
         reconnects = 0
         while True:
-            status, payload, info, reason = self._send(method, url, data, headers, timeout or self.timeout)
+            status, payload, info, reason = self._send(method, url, data, headers, timeout)
             if status == 429 and rate_limited < self.rate_limit_retries:
                 _sleep(self._rate_limit_delay(rate_limited, info))
                 rate_limited += 1
@@ -406,13 +407,13 @@ class ManagerClient(object):
             text = text.replace(secret, REDACTED)
         return text
 
-    def _error(self, method, path, status, payload, reason, auth, hints, attempts, timeout=None):
+    def _error(self, method, path, status, payload, reason, auth, hints, attempts, timeout):
         server = self._redact(_server_message(payload))
         where = f'{method} {path}'
         if status == -1:
             reason = self._redact(reason)
             if _is_timeout(reason):
-                message = (f'manager unreachable at {self.base_url}: no answer to {where} within {timeout or self.timeout}s: '
+                message = (f'manager unreachable at {self.base_url}: no answer to {where} within {timeout}s: '
                            'raise option timeout, or check the manager and the network')
                 if method != 'GET':
                     message += f'; the manager may still have carried out the {method}'
@@ -651,26 +652,16 @@ class ManagerClient(object):
         raise ManagerAPIError('jobs need a personal access token: set option token (or DRAGONFLY_TOKEN); '
                               'p2p.dragonfly.personal_access_token creates one')
 
-    def create_job(self, body):
-        """``POST .../jobs``; 429 is retried with back-off. Returns the job row."""
+    def create_job(self, body, timeout=None):
+        """``POST .../jobs``; 429 is retried with back-off. Returns the job row, or for a job type the manager answers
+        only once it has run (get_image_distribution) its answer; ``timeout``: seconds for that call."""
         path, auth = self.jobs_endpoint()
         for secret in _job_secrets(body):
             self._remember_secret(secret)
-        job = self.request('POST', path, body=body, auth=auth)
+        job = self.request('POST', path, body=body, auth=auth, timeout=timeout)
         if not isinstance(job, dict):
             raise self._unexpected('POST', path, 'a job')
         return job
-
-    def create_job_and_wait(self, body, timeout):
-        """``POST .../jobs`` of a job type the manager answers only once it has run (get_image_distribution), with
-        ``timeout`` seconds for that call. Returns the answer (a JSON object)."""
-        path, auth = self.jobs_endpoint()
-        for secret in _job_secrets(body):
-            self._remember_secret(secret)
-        answer = self.request('POST', path, body=body, auth=auth, timeout=timeout)
-        if not isinstance(answer, dict):
-            raise self._unexpected('POST', path, 'a JSON object')
-        return answer
 
     def list_jobs(self, job_type=None, per_page=10):
         """The newest ``per_page`` job rows (of ``job_type``, if given), newest first: one page, not every page."""

@@ -23,7 +23,6 @@ from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import (
     delete_outcome,
     wait_for_round,
 )
-from ansible_collections.p2p.dragonfly.plugins.module_utils._api import ManagerAPIError
 from ansible_collections.p2p.dragonfly.plugins.module_utils._image_round import image_round, image_round_body
 from ansible_collections.p2p.dragonfly.plugins.module_utils._placement import Observations, host_label
 from ansible_collections.p2p.dragonfly.plugins.module_utils._preheat import PreheatError
@@ -40,11 +39,11 @@ SCHEDULER_BLIND = ('the scheduler does not know this peer holds it (clients 1.4.
 
 class Eviction(object):
     """Evict ``tasks`` (``{task_id, url?}``) through ``client`` (when ``via`` has manager) and from ``cache_dir`` on this
-    host (when ``via`` has local), ``dfctl task rm`` running in ``container`` when it is given. ``image_body``: the
-    image's preheat arguments (``{args}``), for an image round instead of get_task jobs."""
+    host (when ``via`` has local), ``dfctl task rm`` running in ``container`` when it is given. ``image_args``: the
+    image's arguments as a preheat job has them, for an image round instead of get_task jobs."""
 
     def __init__(self, module, tasks, via, client=None, cluster_ids=None, poll_interval=5, cache_dir=None,
-                 container=None, image_body=None):
+                 container=None, image_args=None):
         self.module = module
         self.tasks = tasks
         self.via = via
@@ -60,8 +59,7 @@ class Eviction(object):
         url_tasks = dict((task['url'], task['task_id']) for task in tasks if task.get('url'))
         self.image_round = None
         if len(url_tasks) == len(tasks):
-            self.image_round = image_round(image_round_body((image_body or {}).get('args'), self.cluster_ids, MODULE_NAME),
-                                           url_tasks)
+            self.image_round = image_round(image_round_body(image_args, self.cluster_ids, MODULE_NAME), url_tasks)
 
     # --- what is there -----------------------------------------------------------------------------------------
 
@@ -78,10 +76,7 @@ class Eviction(object):
         """Whether an image round answered about every task (the get_task jobs of one that did not are ignored)."""
         if self.image_round is None:
             return False
-        try:
-            answered, _row_ids = self.image_round.run(self.client, observations)
-        except ManagerAPIError:
-            answered = False
+        answered, _row_ids = self.image_round.run(self.client, observations)
         if not answered:
             observations.finished.clear()
         return answered

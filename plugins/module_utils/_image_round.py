@@ -10,6 +10,7 @@ Upstream behaviour: docs/dev/module-utils.md#image-rounds."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.p2p.dragonfly.plugins.module_utils._api import ManagerAPIError
 from ansible_collections.p2p.dragonfly.plugins.module_utils._jobs import BIO, JOB_TYPE_GET_TASK, STATE_SUCCESS
 from ansible_collections.p2p.dragonfly.plugins.module_utils._task_id import normalize_url
 
@@ -55,13 +56,16 @@ class ImageRound(object):
 
     def run(self, client, observations):
         """Records each blob's answer in ``observations``; returns ``(answered, row_ids)``: whether every blob has an
-        answer, and the get_task rows read. Raises ``ManagerAPIError`` as the client does."""
-        # Rows are told apart from older ones by their ID: the manager numbers every job in one sequence.
-        newest = client.list_jobs(per_page=1)
-        floor = max([row.get('id') or 0 for row in newest] + [0])
-        client.create_job_and_wait(self.body, REQUEST_TIMEOUT)
-        # Other runs may add rows meanwhile (the role preheats its entries at once): read well past this image's own.
-        rows = client.list_jobs(JOB_TYPE_GET_TASK, per_page=max(50, 4 * len(self.url_tasks)))
+        answer, and the get_task rows read. A request the manager refused or did not answer in time answers nothing."""
+        try:
+            # Rows are told apart from older ones by their ID: the manager numbers every job in one sequence.
+            newest = client.list_jobs(per_page=1)
+            floor = max([row.get('id') or 0 for row in newest] + [0])
+            client.create_job(self.body, timeout=REQUEST_TIMEOUT)
+            # Other runs may add rows meanwhile (the role preheats its entries at once): read well past this image's own.
+            rows = client.list_jobs(JOB_TYPE_GET_TASK, per_page=max(50, 4 * len(self.url_tasks)))
+        except ManagerAPIError:
+            return False, []
         latest = {}
         for row in rows:
             row_id = row.get('id') or 0

@@ -202,8 +202,7 @@ class TrackedJob(object):
 
 def check_jobs_access(client):
     """One read of the jobs API: proves the manager is reachable and the token usable, creates nothing."""
-    path, auth = client.jobs_endpoint()
-    client.request('GET', path, auth=auth, query={'type': JOB_TYPE_PREHEAT, 'page': 1, 'per_page': 1})
+    client.list_jobs(JOB_TYPE_PREHEAT, per_page=1)
 
 
 def create_task_job(client, job_type, task_id_value, cluster_ids, module_name):

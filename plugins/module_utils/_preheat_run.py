@@ -58,12 +58,13 @@ class PreheatRun(object):
     ``local`` is the ``_local_cache.LocalCache`` of option cache_dir, or ``None``; ``image`` the result's keys of an
     image (manifest URL, platforms); ``cluster_ids`` the scheduler clusters the get_task jobs ask; ``registry`` and
     ``login_entry`` name an image's registry and the credentials entry of its username in a refused job's message.
-    ``image_body`` is the body of the image's preheat job: with it the module asks who holds the blobs through image
-    rounds (``_image_round``), which answer in seconds, instead of get_task jobs, which answer after 30 s.
+    For an image the run asks who holds the blobs through image rounds (``_image_round``), which answer in seconds,
+    instead of get_task jobs, which answer after 30 s: their request comes from the image's preheat job (its body, or
+    the row of the job it follows).
     """
 
     def __init__(self, module, client, tasks, requirement, cluster_ids, poll_interval, local=None, image=None,
-                 registry=None, login_entry=None, image_body=None):
+                 registry=None, login_entry=None):
         self.module = module
         self.client = client
         self.tasks = tasks
@@ -87,7 +88,6 @@ class PreheatRun(object):
         self.image_round_due = None
         self.image_round_started = None
         self.image_rounds = 0
-        self.use_image_body(image_body)
         # Whether the wait ended on the local cache rather than on the manager's answer.
         self.settled_locally = False
         self.changed = False
@@ -100,6 +100,7 @@ class PreheatRun(object):
     def execute(self, job_body, force, wait, deadline, wait_timeout):
         """Preheat unless the tasks are where they must be; returns the result. ``job_body(urls)`` is the body of the
         preheat job for those URLs; ``deadline`` (``_jobs.monotonic`` seconds) ends a wait of ``wait_timeout``."""
+        self.use_image_body(job_body([]))
         local = self.local
         to_preheat = self.tasks
         ask_manager = not force
@@ -187,10 +188,7 @@ class PreheatRun(object):
         """One image round; ``False``, and get_task jobs from then on, when the manager did not answer it in full (no
         answer within its timeout, a scheduler's get_task failed, or the registry refused the manager)."""
         started = _jobs.monotonic()
-        try:
-            answered, row_ids = self.image_round.run(self.client, self.observations)
-        except ManagerAPIError:
-            answered, row_ids = False, []
+        answered, row_ids = self.image_round.run(self.client, self.observations)
         self.get_task_job_ids.extend(row_ids)
         if not answered:
             self.image_round = None
@@ -225,8 +223,7 @@ class PreheatRun(object):
         now = _jobs.monotonic()
         self.job = TrackedJob(row, now - _jobs.age(row))
         self.job.last_read = now
-        if self.image_round is None:
-            self.use_image_body(row)
+        self.use_image_body(row)
         self.image_round_due = now
         self.absorb(row)
 
@@ -285,8 +282,7 @@ class PreheatRun(object):
             if self.local.settled():
                 self.settled_locally = True
                 return None
-        # A seed peer's own cache that can settle the wait is read without asking anyone.
-        if self.image_round is not None and not watch_local and now >= self.image_round_due:
+        if self.asks_images(watch_local) and now >= self.image_round_due:
             self.ask_image_round()
             now = _jobs.monotonic()
         round_ = self.round_
@@ -304,7 +300,7 @@ class PreheatRun(object):
         # The first round starts after the first read of the job row: one created with the job would answer at the
         # same 30 s refresh as the row itself.
         answer_by = now + _jobs.REFRESH_OFFSETS[0] + _jobs.REFRESH_SLACK
-        if (self.image_round is None or watch_local) and answer_by <= deadline and (
+        if not self.asks_images(watch_local) and answer_by <= deadline and (
                 (round_ is None and self.job.last_read > self.job.created_at) or (round_ is not None and round_.final)):
             round_ = self.round_ = self.new_round([task for task in self.tasks if task['task_id'] in
                                                    set(item['task_id'] for item in missing)])
@@ -315,13 +311,18 @@ class PreheatRun(object):
                 f"{self.requirement.describe()} within wait_timeout={wait_timeout} s; still missing:"
                 f'{_bullets(missing)}{local_text}{_job_problems(preheat_outcome(self.job.row))}\nThe job goes on in '
                 f'the manager; p2p.dragonfly.job_info shows it later (id {self.job.id}).', missing=missing)
-        image_round_due = None if self.image_round is None or watch_local else self.image_round_due
+        image_round_due = self.image_round_due if self.asks_images(watch_local) else None
         moments = [moment for moment in (self.job.next_due(), round_ and round_.next_due(), image_round_due)
                    if moment is not None]
         pause = min([self.poll_interval] + [max(moment - now, 0.5) for moment in moments])
         if watch_local:
             pause = min(pause, LOCAL_POLL_INTERVAL)
         return pause
+
+    def asks_images(self, watch_local):
+        """Whether the wait asks through image rounds: while it has them, unless a seed peer's own cache that can
+        settle the wait is watched (read without asking anyone)."""
+        return self.image_round is not None and not watch_local
 
     def answered_since(self, moment):
         """Whether an answer about every missing task was asked for after ``moment``."""

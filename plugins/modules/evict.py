@@ -396,17 +396,16 @@ class Evict(object):
                               filtered_query_params=params['filtered_query_params'], piece_length=params['piece_length'],
                               client_version=params['client_version'])
 
-    def image_body(self):
+    def image_args(self):
         """The image's arguments as a preheat of it would send them (``_image_round`` takes its rounds' from them)."""
         if self.image is None:
             return None
         params = self.module.params
         target, platform = self.image
-        args = dict(type='image', url=target, platform=platform, username=self.credentials.username,
+        return dict(type='image', url=target, platform=platform, username=self.credentials.username,
                     password=self.credentials.password, tag=params['tag'], application=params['application'],
                     filtered_query_params=filtered_query_params_text(params['filtered_query_params']),
                     piece_length=params['piece_length'])
-        return dict(args=args)
 
     def execute(self):
         params = self.module.params
@@ -416,7 +415,7 @@ class Evict(object):
         client = ManagerClient.from_module(self.module) if VIA_MANAGER in via else None
         eviction = Eviction(self.module, tasks, via, client=client, cluster_ids=params['scheduler_cluster_ids'],
                             poll_interval=params['poll_interval'], cache_dir=params['cache_dir'],
-                            container=params['container'], image_body=self.image_body())
+                            container=params['container'], image_args=self.image_args())
         result = eviction.execute(self.started + params['wait_timeout'])
         result['credentials_used'] = self.credentials_used
         return result

@@ -708,16 +708,11 @@ class Preheat(object):
         local = None
         if params['cache_dir']:
             local = LocalCache(params['cache_dir'], params['seed_ip'], tasks, requirement, request.checksums)
-
-        def job_body(urls):
-            return preheat_body(params, request.kind, request.target, request.platform, urls, headers,
-                                username=choice.username, password=choice.password)
-
         self.run = PreheatRun(module, client, tasks, requirement, params['scheduler_cluster_ids'], params['poll_interval'],
-                              local=local, image=image, registry=choice.registry, login_entry=choice.login_entry,
-                              image_body=job_body([]) if request.kind == 'image' else None)
+                              local=local, image=image, registry=choice.registry, login_entry=choice.login_entry)
         return self.run.execute(
-            job_body,
+            lambda urls: preheat_body(params, request.kind, request.target, request.platform, urls, headers,
+                                      username=choice.username, password=choice.password),
             force=params['force'], wait=params['wait'], deadline=self.started + params['wait_timeout'],
             wait_timeout=params['wait_timeout'])
 
