@@ -238,6 +238,11 @@ def _stale_user_row(error):
     return error.status == 500 and _EMPTY_HASH_MESSAGE in (error.server_message or '')
 
 
+def _cached_count(error):
+    """Whether a job listing failed on a count the manager's query cache served in place of its rows (see list_jobs)."""
+    return error.status == 500 and 'cannot unmarshal number' in (error.server_message or '')
+
+
 def _rbac_refusal(error):
     return (error.server_message or '').strip().lower() in _RBAC_MESSAGES
 
@@ -590,11 +595,18 @@ class ManagerClient(object):
         Only a refusal that lasts longer means a wrong password. A reset's 401 (a real bcrypt mismatch) is
         retried too, so that both calls share one rule. Failed checks change nothing: retrying is safe.
         """
+        return self._past_the_cache(lambda: self.request('POST', path, body=body, auth=None, hints=hints),
+                                    _stale_user_row)
+
+    @staticmethod
+    def _past_the_cache(call, cached):
+        """``call()``, again every second while the error it raises is one ``cached(error)`` blames on the manager's
+        query cache (emptied every 5 s, see _password_request); the last error after PASSWORD_CHECK_RETRIES."""
         for attempt in range(PASSWORD_CHECK_RETRIES + 1):
             try:
-                return self.request('POST', path, body=body, auth=None, hints=hints)
+                return call()
             except ManagerAPIError as exc:
-                if attempt >= PASSWORD_CHECK_RETRIES or not _stale_user_row(exc):
+                if attempt >= PASSWORD_CHECK_RETRIES or not cached(exc):
                     raise
             _sleep(PASSWORD_CHECK_DELAY)
         return None  # not reached
@@ -664,9 +676,17 @@ class ManagerClient(object):
         return job
 
     def list_jobs(self, job_type=None, per_page=10):
-        """The newest ``per_page`` job rows (of ``job_type``, if given), newest first: one page, not every page."""
+        """The newest ``per_page`` job rows (of ``job_type``, if given), newest first: one page, not every page.
+
+        Manager v2.5.1 ``GetJobs`` finds the rows and counts them on one gorm chain, and its query cache (see
+        _password_request) can serve the count where the rows were asked for when the same listing ran a moment
+        before: 500 "json: cannot unmarshal number into Go struct field Query[interface {}].Dest of type
+        []models.Job" (seen when the role started two preheats at once). A listing changes nothing: retried past the
+        cache.
+        """
         path, auth = self.jobs_endpoint()
-        rows = self.request('GET', path, auth=auth, query={'type': job_type, 'page': 1, 'per_page': per_page})
+        query = {'type': job_type, 'page': 1, 'per_page': per_page}
+        rows = self._past_the_cache(lambda: self.request('GET', path, auth=auth, query=query), _cached_count)
         if not isinstance(rows, list):
             raise self._unexpected('GET', path, 'a JSON list')
         return [row for row in rows if isinstance(row, dict)]

@@ -679,3 +679,27 @@ def test_plain_http_to_the_tls_proxy_names_the_fix(answer):
     # The contrast: another 400 is reported as the manager's own answer.
     fake, client = answer((400, {'message': 'bad request'}))
     assert 'serves TLS only' not in str(raised(client.get_job, 1))
+
+
+
+CACHED_COUNT = (500, {'message': 'json: cannot unmarshal number into Go struct field Query[interface {}].Dest of type '
+                                 '[]models.Job'})
+
+
+def test_a_job_listing_the_query_cache_answered_with_a_count_is_asked_again(answer):
+    fake, client = answer(CACHED_COUNT, (200, [{'id': 7, 'type': 'preheat'}]))
+    assert client.list_jobs('preheat', per_page=1) == [{'id': 7, 'type': 'preheat'}]
+    assert len(fake.calls) == 2 and fake.sleeps == [1]
+    assert fake.calls[1]['query'] == {'type': ['preheat'], 'page': ['1'], 'per_page': ['1']}
+
+
+def test_a_job_listing_that_fails_otherwise_is_not_asked_again(answer):
+    fake, client = answer((500, {'message': 'record not found'}))
+    assert raised(client.list_jobs, 'preheat').status == 500
+    assert len(fake.calls) == 1 and fake.sleeps == []
+
+
+def test_a_job_listing_gives_up_on_the_cached_count_after_the_retries(answer):
+    fake, client = answer(*([CACHED_COUNT] * TRIES))
+    assert raised(client.list_jobs).status == 500
+    assert len(fake.calls) == TRIES and fake.sleeps == [1] * PASSWORD_CHECK_RETRIES
