@@ -681,7 +681,6 @@ def test_plain_http_to_the_tls_proxy_names_the_fix(answer):
     assert 'serves TLS only' not in str(raised(client.get_job, 1))
 
 
-
 CACHED_COUNT = (500, {'message': 'json: cannot unmarshal number into Go struct field Query[interface {}].Dest of type '
                                  '[]models.Job'})
 
