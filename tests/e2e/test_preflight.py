@@ -32,6 +32,18 @@ def assert_nothing_changed(base_dir, project, containers_before):
     assert docker_containers("com.docker.compose.project=" + project) == containers_before
 
 
+def fake_docker(tmp_path, command, answer):
+    """A docker CLI that answers exactly `docker <command>` with ``answer``; every other command (the modules' own
+    `docker version`, compose itself) goes to the real CLI. Returns the environment that puts it first on PATH."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    real_docker = "/usr/local/bin/docker" if os.path.exists("/usr/local/bin/docker") else "/usr/bin/docker"
+    docker = fake_bin / "docker"
+    docker.write_text('#!/bin/sh\ncase "$*" in "%s") echo %s; exit 0 ;; esac\nexec %s "$@"\n' % (command, answer, real_docker))
+    docker.chmod(docker.stat().st_mode | stat.S_IEXEC)
+    return {"PATH": "%s:%s" % (fake_bin, os.environ["PATH"])}
+
+
 MANAGER = (MANAGER_PLAY, PREFIX + "-manager")
 SEED = (SEED_PLAY, PREFIX + "-seed-peer")
 
@@ -60,6 +72,7 @@ SEED = (SEED_PLAY, PREFIX + "-seed-peer")
     (MANAGER, {"dragonfly_manager_tls_certificate": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"},
      "give dragonfly_manager_tls_certificate"),
     (SEED, {"dragonfly_seed_peer_gc_disk_low_threshold_percent": 80}, "(1 to below the high one)"),
+    (SEED, {"dragonfly_healthcheck_interval": "10"}, "must be durations with a unit, such as 10s"),
 ])
 def test_preflight_refuses_and_changes_nothing(playbook_runner, tmp_path, role, bad, message):
     play, project = role
@@ -89,17 +102,10 @@ def test_manager_host_without_the_cryptography_library_is_refused(playbook_runne
 
 
 def test_old_compose_plugin_is_refused(playbook_runner, tmp_path):
-    # A docker CLI whose compose plugin reports 2.17.0; every other command goes to the real CLI.
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
-    real_docker = "/usr/local/bin/docker" if os.path.exists("/usr/local/bin/docker") else "/usr/bin/docker"
-    docker = fake_bin / "docker"
-    docker.write_text('#!/bin/sh\nif [ "$1 $2" = "compose version" ]; then echo 2.17.0; exit 0; fi\nexec %s "$@"\n' % real_docker)
-    docker.chmod(docker.stat().st_mode | stat.S_IEXEC)
+    env = fake_docker(tmp_path, "compose version --short", "2.17.0")
     base = str(tmp_path / "base")
     before = docker_containers("com.docker.compose.project=%s-manager" % PREFIX)
-    rc, out = playbook_runner(MANAGER_PLAY, extra_vars=dict(COMMON, dragonfly_base_dir=base),
-                              env={"PATH": "%s:%s" % (fake_bin, os.environ["PATH"])})
+    rc, out = playbook_runner(MANAGER_PLAY, extra_vars=dict(COMMON, dragonfly_base_dir=base), env=env)
     assert rc != 0, out
     assert "docker compose v2 plugin 2.18.0 or newer is required" in out and "found: 2.17.0" in out, out
     # The message says what to install and from where.
@@ -121,3 +127,19 @@ def test_valid_input_passes_preflight_and_check_mode_changes_nothing(playbook_ru
     assert rc == 0, out
     assert "changed=0" not in out, out
     assert_nothing_changed(base, PREFIX + "-seed-peer", before)
+
+
+def test_health_checks_start_every_second_where_the_engine_has_start_interval(playbook_runner, tmp_path):
+    """Docker Engine 25 (API 1.44) checks a starting container every dragonfly_healthcheck_start_interval: the compose
+    file the seed peer role would write (check mode, diff) has it. The contrast is this host's engine (Debian 12's
+    20.10, API 1.41), for which compose would refuse the setting: the same run leaves it out. Both keep the 10 s
+    interval once healthy and give the start dragonfly_wait_timeout seconds."""
+    found = {}
+    for engine, env in (("1.44", fake_docker(tmp_path, "version --format {{.Server.APIVersion}}", "1.44")), ("this host's", None)):
+        base = str(tmp_path / "base")
+        rc, out = playbook_runner(SEED_PLAY, extra_vars=dict(COMMON, dragonfly_base_dir=base, dragonfly_wait_timeout=240),
+                                  check=True, env=env)
+        assert rc == 0, out
+        assert "interval: 10s" in out and "retries: 3" in out and "start_period: 240s" in out, out[-4000:]
+        found[engine] = "start_interval: 1s" in out
+    assert found == {"1.44": True, "this host's": False}, found
