@@ -75,11 +75,23 @@ gate_changelog() {
     antsibull-changelog lint-changelog-yaml --strict changelogs/changelog.yaml
 }
 
+# ansible-doc sees this collection and its dependencies (galaxy.yml) only: by default it also reads every collection
+# of the `ansible` package in the venv, which took 123 of the gate's 133 CPU seconds. A reference to a collection
+# outside the dependencies is still refused (--disallow-unknown-collection-refs).
 gate_docs() {
-    local copy
+    local copy deps name rc=0 site=$VIRTUAL_ENV/lib/python3.11/site-packages/ansible_collections
     copy=$(copy_collection_for_ansible_test)
-    (cd "$copy" && antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs=all \
-        --disallow-unknown-collection-refs .)
+    deps=$(mktemp -d)
+    for name in $(python3 -c 'import sys, yaml; print(" ".join(yaml.safe_load(open(sys.argv[1]))["dependencies"]))' \
+        galaxy.yml); do
+        mkdir -p "$deps/ansible_collections/${name%%.*}"
+        ln -s "$site/${name%%.*}/${name#*.}" "$deps/ansible_collections/${name%%.*}/${name#*.}"
+    done
+    (cd "$copy" && ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false ANSIBLE_COLLECTIONS_PATH="$(cd ../../.. && pwd):$deps" \
+        antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs=all \
+        --disallow-unknown-collection-refs .) || rc=$?
+    rm -rf "$deps"
+    return $rc
 }
 
 gate_build() {

@@ -44,6 +44,8 @@ FACTS = {
     'inventory_hostname_short': 'host1',
     'groups': {'dragonfly_scheduler': ['host1']},
     'dragonfly_advertise_ip': '10.0.0.5',
+    # The preflight's fact (roles/_common/tasks/preflight.yml), for an engine without start_interval.
+    '_dragonfly_healthcheck': {'interval': '10s', 'retries': 3, 'start_period': '300s'},
 }
 MANAGER_RESULTS = {
     '_dragonfly_manager_image_ref': 'docker.io/dragonflyoss/manager:v2.5.1',
@@ -197,6 +199,28 @@ MANAGER = {
     'own_proxies': render_case('manager', dragonfly_http_proxy=PROXY, dragonfly_manager_http_proxy='',
                                dragonfly_manager_https_proxy='https://other.example.com:3129'),
 }
+
+
+STARTING = {'interval': '10s', 'retries': 3, 'start_period': '300s', 'start_interval': '1s'}
+HEALTH = {
+    'manager': render_case('manager'),
+    'manager_engine_25': render_case('manager', _dragonfly_healthcheck=STARTING),
+    'seed_peer': render_case('seed_peer'),
+    'seed_peer_engine_25': render_case('seed_peer', _dragonfly_healthcheck=STARTING),
+}
+
+
+@pytest.mark.parametrize('role', ['manager', 'seed_peer'])
+def test_every_health_check_takes_the_preflights_timing(rendered, role):
+    """Each service's health check keeps its own command and timeout and takes interval, retries, start period and,
+    where the preflight found an engine with it, start_interval from the preflight's fact."""
+    for case, timing in ((role, FACTS['_dragonfly_healthcheck']), (role + '_engine_25', STARTING)):
+        services = yaml.safe_load(rendered[HEALTH[case]][1])['services']
+        assert services, case
+        for name, service in services.items():
+            check = dict(service['healthcheck'])
+            assert check.pop('test') and check.pop('timeout'), (case, name, service['healthcheck'])
+            assert check == timing, (case, name, service['healthcheck'])
 
 
 def test_manager_unset_renders_what_earlier_releases_did(rendered):
