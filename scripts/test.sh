@@ -20,8 +20,8 @@
 #   smoke      the locally built images run a real stack and a preheat lands on disk
 #   e2e        real ansible-playbook runs against real stacks (tests/e2e/inventory.yml): preflight refusals,
 #              preheat and cache_assert, pulls through a peer with a private containerd, private registries on one
-#              stack, backup/restore; at the same time the playbooks through ansible-runner, evict, remove and redeploy,
-#              rotate, upgrade on another (tests/lib/lab.yml stacks e2e and e2e_playbooks)
+#              stack; at the same time the playbooks through ansible-runner, backup/restore, upgrade on another, and
+#              evict, remove and redeploy, rotate on a third (tests/lib/lab.yml stacks e2e, e2e_playbooks, e2e_ops)
 #   molecule   molecule scenarios (extensions/molecule): converge, idempotence, (default) re-runs with work to do,
 #              independent verify
 #   lab        the fleet lab (tests/lab: hosts of their own over SSH, images from a lab registry mirror):
@@ -172,19 +172,28 @@ gate_smoke() {
     PYTHONPATH="$P2P_DRAGONFLY_COLLECTIONS:$REPO_ROOT/tests/lib" python -m pytest -p no:cacheprovider tests/smoke -v
 }
 
-# The e2e modules in two pytest sessions at the same time, each on a stack of its own (tests/lib/lab.yml stacks e2e
-# and e2e_playbooks): their time is mostly waiting on Dragonfly's job cadence, so the two halves take about half
-# the time of one session. test_playbooks.py on e2e_playbooks, the other modules on e2e, and with them the playbooks'
-# backup/restore test (set up by the same helpers, it needs no other test of its module before it), so that the two
-# sessions take about as long. Each session's output is printed whole after both ended.
+# The e2e modules in three pytest sessions at the same time, each on a stack of its own (tests/lib/lab.yml stacks
+# e2e, e2e_playbooks and e2e_ops): their time is mostly waiting on Dragonfly's job cadence and on containers starting,
+# so the sessions overlap those waits. test_playbooks.py on e2e_playbooks, except its three tests that wait longest
+# (evict, remove and redeploy, rotate; each sets up what it needs with the same helpers), which run on e2e_ops; the
+# other modules on e2e. Each session's output is printed whole after all ended.
+E2E_OPS_TESTS=(test_evict_removes_the_content_everywhere_and_a_new_preheat_downloads_it_again
+               test_remove_keeps_data_and_site_brings_the_same_deployment_back
+               test_rotate_applies_every_new_secret_before_the_old_is_refused)
+
 gate_e2e() {
-    local sessions=(e2e e2e_playbooks) stack pids=() failed=0 index module others=()
+    local sessions=(e2e e2e_playbooks e2e_ops) stack pids=() failed=0 index module test others=() ops=() rest=()
     local playbooks=tests/e2e/test_playbooks.py
-    local moved=$playbooks::test_backup_then_restore_brings_back_a_destroyed_database
     for module in tests/e2e/test_*.py; do [ "$module" = "$playbooks" ] || others+=("$module"); done
-    e2e_session e2e "${others[@]}" "$moved" &
+    for test in "${E2E_OPS_TESTS[@]}"; do
+        ops+=("$playbooks::$test")
+        rest+=(--deselect "$playbooks::$test")
+    done
+    e2e_session e2e "${others[@]}" &
     pids+=($!)
-    e2e_session e2e_playbooks "$playbooks" --deselect "$moved" &
+    e2e_session e2e_playbooks "$playbooks" "${rest[@]}" &
+    pids+=($!)
+    e2e_session e2e_ops "${ops[@]}" &
     pids+=($!)
     for index in "${!pids[@]}"; do
         wait "${pids[$index]}" || failed=1

@@ -66,8 +66,8 @@ def playbook_runner(tmp_path):
 
 # --- the stack the session's modules share and its test origins ------------------------------------------
 # One stack per pytest session: P2P_E2E_STACK names it in tests/lib/lab.yml (e2e when unset); scripts/test.sh runs
-# two sessions at the same time, each module on one of them. Deployed once, when the first test that needs it runs,
-# beside the molecule scenarios and the other session's stack (own compose project prefix, base directory, ports and
+# three sessions at the same time, each test on one of them. Deployed once, when the first test that needs it runs,
+# beside the molecule scenarios and the other sessions' stacks (own compose project prefix, base directory, ports and
 # test origin). The modules keep out of each other's way: each preheats content of its own
 # (tests/images/content.py), and they run in MODULE_ORDER, the one that removes and redeploys last.
 STACK = lab.stack(os.environ.get("P2P_E2E_STACK") or "e2e")  # the inventory, the roles' defaults, the stack's own
